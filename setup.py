@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""Install LJOF: occluded human pose estimation (Limb Joint Augmentation + Dynamic Structure Loss) on
+detectron2.
+
+detectron2 itself is not on PyPI under its own name; ``dev/setup_env.sh`` (``make setup``) installs it
+before this package (see the README).
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="ljof",
+    version="0.1.0",
+    description="Occluded human pose estimation based on Limb Joint Augmentation, for detectron2",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    packages=find_packages(exclude=("configs", "tests*", "tools", "benchmarks", "demo")),
+    python_requires=">=3.9",
+    install_requires=[
+        "torch>=2.0",
+        "torchvision",
+        "numpy",
+        "scipy",
+        "opencv-python-headless",
+        "pycocotools>=2.0.2",
+        "xtcocotools>=1.12",
+        "fvcore",
+        "omegaconf>=2.1",
+        "matplotlib",
+        "tqdm",
+        "tabulate",
+        "tensorboard",
+    ],
+    extras_require={"test": ["pytest>=7", "pytest-timeout", "ruff"]},
+)
