@@ -19,6 +19,7 @@ import importlib.util
 import os
 import sys
 import types
+import warnings
 
 __all__ = ["apply", "MissingCompiledOpError", "has_compiled_ops"]
 
@@ -57,7 +58,9 @@ def _patch_numpy() -> None:
         # numpy >= 1.24 raises AttributeError from its module __getattr__ for the removed aliases.
         if name not in np.__dict__:
             try:
-                getattr(np, name)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # numpy 2.x warns before raising for some names
+                    getattr(np, name)
             except AttributeError:
                 setattr(np, name, value)
 

@@ -1,0 +1,1 @@
+"""Engine: training hooks (the λ schedule of the Dynamic Structure Loss) and schedule helpers."""

@@ -1,0 +1,1 @@
+"""Evaluation: OKS, OKS-NMS and the top-down keypoint evaluator (COCO / OCHuman / CrowdPose)."""
