@@ -1,0 +1,4 @@
+"""pytest configuration: ``import ljof`` first, so that its detectron2 shims apply before any
+test module imports detectron2."""
+
+import ljof  # noqa: F401
