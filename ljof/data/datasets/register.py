@@ -1,0 +1,141 @@
+"""Register any COCO-format person-keypoint dataset in detectron2's catalogs.
+
+:func:`register_keypoint_dataset` is the one-call registration (the LJOF analogue of detectron2's
+``register_coco_instances``); :func:`register_from_spec` parses the ``--register NAME=JSON:IMAGE_ROOT[:SET]``
+flag shared by the tools and the train script.
+
+Coordinates: the image-level dicts that ``DatasetCatalog.get(name)`` returns come from detectron2's
+``load_coco_json`` and therefore carry its +0.5 offset on keypoint x, y (continuous convention, what
+``Visualizer`` and detectron2's mappers expect). LJOF's person records (:mod:`.topdown`) subtract it again;
+see ``docs/interfaces.md``.
+"""
+
+import logging
+import os
+from typing import Optional
+
+from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.data.datasets import load_coco_json
+
+from .builtin_meta import KEYPOINT_SETS, get_keypoint_set_metadata
+
+__all__ = ["register_keypoint_dataset", "register_from_spec", "check_dataset_files"]
+
+logger = logging.getLogger(__name__)
+
+EVALUATOR_TYPE = "topdown_keypoints"
+
+# Annotation fields kept by load_coco_json besides its own (iscrowd, bbox, keypoints, category_id).
+_EXTRA_ANNOTATION_KEYS = ["id", "area", "num_keypoints"]
+
+
+def check_dataset_files(dataset_name: str) -> None:
+    """Raise ``FileNotFoundError`` if a file or folder of a registered dataset is missing.
+
+    The message names the missing path and, for the builtin splits, the expected layout under
+    ``$DETECTRON2_DATASETS`` and where to download the data (metadata field ``data_hint``).
+    """
+    meta = MetadataCatalog.get(dataset_name)
+    paths = [("annotation file", meta.json_file), ("image folder", meta.image_root)]
+    if meta.get("det_file"):
+        paths.append(("person detection file", meta.det_file))
+    for what, path in paths:
+        if not os.path.exists(path):
+            hint = meta.get("data_hint")
+            raise FileNotFoundError(
+                f"dataset '{dataset_name}': {what} '{path}' does not exist."
+                + (f"\n{hint}" if hint else "")
+            )
+
+
+def _load_image_dicts(dataset_name: str):
+    check_dataset_files(dataset_name)
+    meta = MetadataCatalog.get(dataset_name)
+    return load_coco_json(
+        meta.json_file,
+        meta.image_root,
+        dataset_name=dataset_name,
+        extra_annotation_keys=list(_EXTRA_ANNOTATION_KEYS),
+    )
+
+
+def register_keypoint_dataset(
+    name: str,
+    json_file: str,
+    image_root: str,
+    keypoint_set: str = "coco",
+    det_file: Optional[str] = None,
+    det_score_thr: float = 0.0,
+    *,
+    data_hint: Optional[str] = None,
+) -> str:
+    """Register a COCO-format person-keypoint dataset. Reads no file (files are checked on use).
+
+    ``DatasetCatalog.get(name)`` then returns detectron2 image dicts (keypoints +0.5, detectron2's
+    convention) and :func:`ljof.data.get_topdown_dataset` person records (pixel-index convention).
+
+    Args:
+        name: the dataset name, e.g. ``"my_val"``.
+        json_file: COCO-format keypoint annotation json (CrowdPose: with ``crowdIndex`` per image for
+            the easy/medium/hard split).
+        image_root: folder that ``images[*].file_name`` is relative to.
+        keypoint_set: ``"coco"`` (COCO-17, also OCHuman) or ``"crowdpose"`` (CrowdPose-14).
+        det_file: optional person-detection results json (COCO results format: ``image_id``,
+            ``category_id``, ``bbox`` xywh, ``score``); the person records then come from these boxes.
+        det_score_thr: detections with ``score < det_score_thr`` are dropped (0 keeps all).
+        data_hint: text appended to the missing-file error (expected layout, download source).
+
+    Returns:
+        ``name``. Registering the same name twice with the same files is a no-op; with other files it
+        raises ``ValueError``.
+    """
+    if keypoint_set not in KEYPOINT_SETS:
+        raise ValueError(
+            f"dataset '{name}': unknown keypoint_set {keypoint_set!r}; expected one of "
+            f"{sorted(KEYPOINT_SETS)}"
+        )
+    fields = dict(
+        json_file=json_file,
+        image_root=image_root,
+        evaluator_type=EVALUATOR_TYPE,
+        **get_keypoint_set_metadata(keypoint_set),
+    )
+    if det_file is not None:
+        fields.update(det_file=det_file, det_score_thr=float(det_score_thr))
+    if data_hint is not None:
+        fields["data_hint"] = data_hint
+
+    if name in DatasetCatalog.list():
+        meta = MetadataCatalog.get(name)
+        same = all(meta.get(k) == v for k, v in fields.items() if k != "data_hint")
+        if same and meta.get("det_file") == det_file:
+            return name
+        raise ValueError(
+            f"dataset '{name}' is already registered with other files "
+            f"(json_file={meta.get('json_file')!r}, image_root={meta.get('image_root')!r}, "
+            f"det_file={meta.get('det_file')!r}); pick another name"
+        )
+    DatasetCatalog.register(name, lambda: _load_image_dicts(name))
+    MetadataCatalog.get(name).set(**fields)
+    return name
+
+
+def register_from_spec(spec: str) -> str:
+    """Register a dataset from a ``NAME=JSON:IMAGE_ROOT[:coco|crowdpose]`` string (the ``--register`` flag).
+
+    Example: ``"my_val=data/val.json:data/images:crowdpose"``. The keypoint set defaults to ``coco``.
+
+    Returns:
+        the registered name.
+    """
+    name, eq, rest = spec.partition("=")
+    parts = rest.split(":")
+    keypoint_set = "coco"
+    if len(parts) == 3 and parts[2] in KEYPOINT_SETS:
+        keypoint_set = parts.pop()
+    if not eq or not name or len(parts) != 2 or not all(parts):
+        raise ValueError(
+            f"bad dataset spec {spec!r}: expected NAME=JSON:IMAGE_ROOT[:coco|crowdpose], "
+            "e.g. my_val=annotations/val.json:images/val:coco"
+        )
+    return register_keypoint_dataset(name, parts[0], parts[1], keypoint_set=keypoint_set)

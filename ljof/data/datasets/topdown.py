@@ -1,0 +1,195 @@
+"""Person-instance records for top-down training and testing (one record per person).
+
+Rules follow MMPose's COCO-style datasets (reference.md §1.3):
+
+* GT boxes are converted to x1y1x2y2, clipped to ``[0, w-1] x [0, h-1]`` and converted back to XYWH;
+* crowd instances, ``num_keypoints == 0``, empty boxes and all-zero keypoints are dropped, in test mode too;
+* detection boxes (``det_file``) are kept unclipped; only ``category_id == 1``; boxes with
+  ``score < det_score_thr`` are dropped (``det_score_thr`` 0 keeps all).
+
+Coordinates: detectron2's ``load_coco_json`` adds +0.5 to keypoint x, y; records subtract it again, so
+record keypoints equal the json's pixel-index values (the convention of ``docs/interfaces.md``).
+"""
+
+import json
+import logging
+import os
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from detectron2.data import DatasetCatalog, MetadataCatalog
+
+from .register import check_dataset_files
+
+__all__ = ["get_topdown_dataset", "image_dicts_to_person_records", "load_detection_records"]
+
+logger = logging.getLogger(__name__)
+
+# detectron2's load_coco_json adds this to keypoint x, y (continuous convention).
+D2_KEYPOINT_OFFSET = 0.5
+
+
+def _gt_record(image: Dict, ann: Dict, num_keypoints: int, dataset_name: str) -> Optional[Dict]:
+    """One person record from a detectron2 image dict and one of its annotations; None if filtered."""
+    if ann.get("iscrowd", 0) or "keypoints" not in ann or "bbox" not in ann:
+        return None
+    kpts = np.asarray(ann["keypoints"], dtype=np.float64)
+    if kpts.size != 3 * num_keypoints:
+        raise ValueError(
+            f"dataset '{dataset_name}', image {image['image_id']}, annotation {ann.get('id')}: "
+            f"{kpts.size // 3} keypoints, the keypoint set has {num_keypoints}"
+        )
+    kpts = kpts.reshape(num_keypoints, 3)
+    kpts[:, :2] -= D2_KEYPOINT_OFFSET  # back to pixel indices (undo load_coco_json)
+    if ann.get("num_keypoints", 1) == 0 or np.max(kpts) <= 0:
+        return None
+    x, y, w, h = (float(v) for v in ann["bbox"])
+    width, height = image["width"], image["height"]
+    x1, x2 = np.clip([x, x + w], 0, width - 1)
+    y1, y2 = np.clip([y, y + h], 0, height - 1)
+    if x2 - x1 <= 0 or y2 - y1 <= 0:
+        return None
+    box = [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]
+    return {
+        "file_name": image["file_name"],
+        "image_id": image["image_id"],
+        "height": height,
+        "width": width,
+        "bbox": box,
+        "bbox_score": 1.0,
+        "keypoints": kpts.astype(np.float32),
+        "annotation_id": ann.get("id"),
+        "area": float(ann["area"]) if "area" in ann else box[2] * box[3],
+        "dataset_name": dataset_name,
+    }
+
+
+def image_dicts_to_person_records(
+    image_dicts: List[Dict], dataset_name: str, num_keypoints: int
+) -> List[Dict]:
+    """GT person records from detectron2 image dicts (as ``DatasetCatalog.get`` returns them).
+
+    Args:
+        image_dicts: detectron2 dicts whose ``annotations[*]["keypoints"]`` carry the +0.5 offset.
+        dataset_name: copied into each record.
+        num_keypoints: K of the keypoint set.
+
+    Returns:
+        person records (``docs/interfaces.md``), keypoints (K, 3) float32 in pixel-index px.
+    """
+    records = []
+    for image in image_dicts:
+        for ann in image.get("annotations", []):
+            record = _gt_record(image, ann, num_keypoints, dataset_name)
+            if record is not None:
+                records.append(record)
+    return records
+
+
+def load_detection_records(
+    image_dicts: List[Dict],
+    det_file: str,
+    dataset_name: str,
+    num_keypoints: int,
+    det_score_thr: float = 0.0,
+) -> List[Dict]:
+    """Person records from a person-detection results json (boxes not clipped, keypoints all zero).
+
+    Args:
+        image_dicts: detectron2 dicts of the dataset (for file names and image sizes).
+        det_file: json list of ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``.
+        det_score_thr: detections with ``score < det_score_thr`` are dropped.
+    """
+    with open(det_file) as f:
+        dets = json.load(f)
+    if not isinstance(dets, list):
+        raise ValueError(f"detection file {det_file}: expected a json list of detections")
+    images = {d["image_id"]: d for d in image_dicts}
+    records = []
+    for i, det in enumerate(dets):
+        try:
+            image_id, category, box, score = (
+                det["image_id"],
+                det["category_id"],
+                det["bbox"],
+                float(det["score"]),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(
+                f"detection file {det_file}, record {i}: needs image_id, category_id, bbox, score ({e!r})"
+            ) from e
+        if category != 1 or score < det_score_thr:
+            continue
+        if image_id not in images:
+            raise ValueError(
+                f"detection file {det_file}, record {i}: image_id {image_id} is not in the annotation "
+                f"file of dataset '{dataset_name}'"
+            )
+        if len(box) != 4:
+            raise ValueError(
+                f"detection file {det_file}, record {i}: bbox {box} is not [x, y, w, h]"
+            )
+        image = images[image_id]
+        box = [float(v) for v in box]
+        records.append(
+            {
+                "file_name": image["file_name"],
+                "image_id": image_id,
+                "height": image["height"],
+                "width": image["width"],
+                "bbox": box,
+                "bbox_score": score,
+                "keypoints": np.zeros((num_keypoints, 3), dtype=np.float32),
+                "annotation_id": None,
+                "area": box[2] * box[3],
+                "dataset_name": dataset_name,
+            }
+        )
+    return records
+
+
+def get_topdown_dataset(
+    names: Union[str, Sequence[str]],
+    *,
+    use_detections: Optional[bool] = None,
+    det_score_thr: Optional[float] = None,
+) -> List[Dict]:
+    """Person records of one or more registered datasets, concatenated.
+
+    Args:
+        names: registered dataset name(s).
+        use_detections: take person boxes from the dataset's ``det_file`` (default: when it has one);
+            ``False`` gives GT records even for a detection split.
+        det_score_thr: overrides the dataset's ``det_score_thr``.
+
+    Returns:
+        list of person records (``docs/interfaces.md``).
+    """
+    if isinstance(names, str):
+        names = [names]
+    records = []
+    for name in names:
+        meta = MetadataCatalog.get(name)
+        if meta.get("keypoint_set") is None:
+            raise ValueError(
+                f"dataset '{name}' has no keypoint metadata; register it with "
+                "ljof.data.register_keypoint_dataset"
+            )
+        check_dataset_files(name)
+        num_keypoints = len(meta.keypoint_names)
+        image_dicts = DatasetCatalog.get(name)
+        det_file = meta.get("det_file")
+        if use_detections and not det_file:
+            raise ValueError(f"dataset '{name}' has no det_file, cannot use detections")
+        if det_file and use_detections is not False:
+            thr = meta.get("det_score_thr", 0.0) if det_score_thr is None else det_score_thr
+            part = load_detection_records(image_dicts, det_file, name, num_keypoints, thr)
+            source = f"detections of {os.path.basename(det_file)} (score >= {thr})"
+        else:
+            part = image_dicts_to_person_records(image_dicts, name, num_keypoints)
+            source = "ground-truth boxes"
+        logger.info(
+            f"{len(part)} person instances from '{name}' ({source}), {len(image_dicts)} images"
+        )
+        records.extend(part)
+    return records
