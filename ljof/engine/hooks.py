@@ -1,0 +1,73 @@
+"""Training hooks of LJOF: the λ(t) schedule of the Dynamic Structure Loss."""
+
+import logging
+from typing import Callable, List, Optional
+
+from detectron2.engine import HookBase
+from torch import nn
+
+__all__ = ["LimbLambdaHook", "find_lambda_modules"]
+
+logger = logging.getLogger(__name__)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    # DistributedDataParallel (and DataParallel) keep the real model in ``.module``.
+    while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        model = model.module
+    return model
+
+
+def find_lambda_modules(model: nn.Module) -> List[nn.Module]:
+    """Every submodule with a ``lambda_limb`` attribute (the structure losses), DDP unwrapped."""
+    return [m for m in _unwrap(model).modules() if hasattr(m, "lambda_limb")]
+
+
+class LimbLambdaHook(HookBase):
+    """Sets λ of the Dynamic Structure Loss before every step and logs it as ``lambda_limb``.
+
+    λ is a pure function of ``trainer.iter / max_iter``, so the hook holds no state: after
+    ``--resume`` the checkpointer restores the iteration and λ continues exactly. λ must live in the
+    model's loss (main process), not in the mapper, whose copies live in the data-loader workers.
+    """
+
+    def __init__(self, *, schedule: Callable[[float], float], max_iter: Optional[int] = None):
+        """
+        Args:
+            schedule: ``progress in [0, 1] -> λ``, e.g. :class:`ljof.engine.LimbLambdaSchedule`.
+            max_iter: iterations that make up the whole schedule; default: the trainer's ``max_iter``.
+        """
+        self._schedule = schedule
+        self._max_iter = max_iter
+        self._modules: List[nn.Module] = []
+
+    def _total(self) -> int:
+        total = self._max_iter if self._max_iter is not None else self.trainer.max_iter
+        if total is None or total <= 0:
+            raise ValueError(f"LimbLambdaHook needs a positive max_iter, got {total}")
+        return int(total)
+
+    def lambda_at(self, iteration: int) -> float:
+        """λ used for the step of index ``iteration`` (0-based)."""
+        return float(self._schedule(iteration / self._total()))
+
+    def before_train(self):
+        self._modules = find_lambda_modules(self.trainer.model)
+        if not self._modules:
+            raise RuntimeError(
+                "LimbLambdaHook found no module with a `lambda_limb` attribute in the model: the config "
+                "lists the hook but the model's head does not use DynamicStructureLoss"
+            )
+        logger.info(
+            "LimbLambdaHook: %s over %d iterations, λ(start=%d) = %.4g",
+            self._schedule,
+            self._total(),
+            self.trainer.iter,
+            self.lambda_at(self.trainer.iter),
+        )
+
+    def before_step(self):
+        value = self.lambda_at(self.trainer.iter)
+        for module in self._modules:
+            module.lambda_limb = value
+        self.trainer.storage.put_scalar("lambda_limb", value, smoothing_hint=False)

@@ -1,0 +1,176 @@
+"""The Dynamic Structure Loss (DSL) of the LJOF paper (its Eq. 4-6).
+
+``L = L_MSE + λ(t) · L_LSL``:
+
+* ``L_MSE`` is the target-weighted heatmap MSE, the mean over all elements of ``(P - G)^2 · w``
+  (MMPose's ``KeypointMSELoss`` scale, reference §1.4);
+* ``L_LSL`` is the same mean over the 12 limb *structure maps*: for limb joint j with chain neighbours
+  N(j), ``S_j = Σ_{n ∈ {j} ∪ N(j)} w_n · H_n``, formed identically from the prediction and the target
+  (design.md §2). The neighbours come from the dataset metadata field ``keypoint_limb_chains`` (two
+  index lists; adjacent entries are neighbours), never from hard-coded indices;
+* ``λ`` is the plain float attribute :attr:`DynamicStructureLoss.lambda_limb`, set before every step by
+  :class:`ljof.engine.LimbLambdaHook` from a schedule of training progress.
+
+The structure maps are a fixed 0/1 matrix ``M`` of shape (J, K) (J = number of limb joints, 12) applied
+over the channel dimension with ``einsum``, so the loss does not depend on the heatmap resolution and
+works on every output of a multi-output head (SRPose).
+"""
+
+import logging
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
+
+logger = logging.getLogger(__name__)
+
+
+def limb_structure_matrix(limb_chains: Sequence[Sequence[int]], num_keypoints: int) -> torch.Tensor:
+    """The 0/1 matrix that forms limb structure maps from joint heatmaps.
+
+    Args:
+        limb_chains: chains of keypoint indices (metadata ``keypoint_limb_chains``); each entry's
+            neighbours are the entries right before and after it in its chain.
+        num_keypoints: K, the number of heatmap channels.
+
+    Returns:
+        float32 tensor (J, K), J = total number of chain entries; row r has ones at the r-th limb joint
+        and at its chain neighbours. Rows follow the chains in order.
+    """
+    if num_keypoints <= 0:
+        raise ValueError(f"num_keypoints must be positive, got {num_keypoints}")
+    rows = []
+    seen = set()
+    for c, chain in enumerate(limb_chains):
+        chain = [int(i) for i in chain]
+        if len(chain) < 2:
+            raise ValueError(f"limb chain {c} needs at least 2 joints, got {chain}")
+        for joint in chain:
+            if not 0 <= joint < num_keypoints:
+                raise ValueError(
+                    f"limb chain {c} = {chain} has keypoint index {joint}, outside [0, {num_keypoints})"
+                )
+            if joint in seen:
+                raise ValueError(f"keypoint {joint} appears twice in the limb chains {limb_chains}")
+            seen.add(joint)
+        for pos, joint in enumerate(chain):
+            row = torch.zeros(num_keypoints, dtype=torch.float32)
+            row[chain[max(pos - 1, 0) : pos + 2]] = 1.0  # the joint and its chain neighbours
+            rows.append(row)
+    if not rows:
+        raise ValueError("limb_chains is empty")
+    return torch.stack(rows)
+
+
+class DynamicStructureLoss(nn.Module):
+    """Weighted heatmap MSE plus λ × limb structure loss, on a list of outputs.
+
+    ``forward`` returns ``{"loss_heatmap": ..., "loss_limb": ...}``, each already multiplied by its
+    weight (``loss_weight``; the limb term also by ``lambda_limb``), so detectron2's trainer sums them and
+    both appear in the logs. With several outputs (a multi-stage head) each term is summed over them.
+    """
+
+    def __init__(
+        self,
+        *,
+        limb_chains: Sequence[Sequence[int]],
+        num_keypoints: int,
+        lambda_limb: float = 0.0,
+        loss_weight: float = 1.0,
+        use_target_weight: bool = True,
+    ):
+        """
+        Args:
+            limb_chains: metadata ``keypoint_limb_chains`` of the dataset (two index lists for COCO-17
+                and CrowdPose-14).
+            num_keypoints: K, the number of heatmap channels.
+            lambda_limb: initial λ; the λ hook overwrites it before every training step.
+            loss_weight: factor on both terms.
+            use_target_weight: multiply each joint by its target weight (MMPose's default). When
+                False, every joint has weight 1.
+        """
+        super().__init__()
+        self.num_keypoints = int(num_keypoints)
+        self.lambda_limb = float(lambda_limb)
+        self.loss_weight = float(loss_weight)
+        self.use_target_weight = bool(use_target_weight)
+        # Not persistent: the matrix follows from the metadata, and a checkpoint of a model trained with
+        # DSL must have exactly the keys of the baseline's (no extra inference state).
+        self.register_buffer(
+            "structure_matrix",
+            limb_structure_matrix(limb_chains, self.num_keypoints),
+            persistent=False,
+        )
+
+    def _check(self, i: int, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor):
+        if pred.dim() != 4 or pred.shape[1] != self.num_keypoints:
+            raise ValueError(
+                f"output {i}: expected predicted heatmaps (B, {self.num_keypoints}, h, w), "
+                f"got shape {tuple(pred.shape)}"
+            )
+        if target.shape != pred.shape:
+            raise ValueError(
+                f"output {i}: target shape {tuple(target.shape)} != prediction shape {tuple(pred.shape)}"
+            )
+        if weight is not None and tuple(weight.shape) != tuple(pred.shape[:2]):
+            raise ValueError(
+                f"output {i}: target weights must be (B, K) = {tuple(pred.shape[:2])}, "
+                f"got {tuple(weight.shape)}"
+            )
+
+    def forward(
+        self,
+        outputs: List[torch.Tensor],
+        targets: List[torch.Tensor],
+        weights: Optional[List[torch.Tensor]] = None,
+    ) -> Dict[str, torch.Tensor]:
+        """
+        Args:
+            outputs: predicted heatmaps, a list of (B, K, h_i, w_i) tensors (any resolutions).
+            targets: target heatmaps of the same shapes.
+            weights: per-joint target weights, a list of (B, K) tensors (ignored when
+                ``use_target_weight`` is False; may then be None).
+
+        Returns:
+            dict with scalar tensors ``loss_heatmap`` (loss_weight · Σ_i mean((P - G)^2 · w)) and
+            ``loss_limb`` (loss_weight · λ · Σ_i mean((M(w·P) - M(w·G))^2)).
+        """
+        if not isinstance(outputs, (list, tuple)) or not isinstance(targets, (list, tuple)):
+            raise TypeError(
+                "DynamicStructureLoss expects lists of heatmap tensors (one per output)"
+            )
+        if len(outputs) == 0 or len(outputs) != len(targets):
+            raise ValueError(f"got {len(outputs)} outputs and {len(targets)} targets")
+        if self.use_target_weight:
+            if weights is None or len(weights) != len(outputs):
+                raise ValueError(
+                    f"use_target_weight=True needs one (B, K) weight tensor per output, got {weights!r:.80}"
+                )
+        loss_hm = outputs[0].new_zeros(())
+        loss_limb = outputs[0].new_zeros(())
+        for i, (pred, target) in enumerate(zip(outputs, targets)):
+            weight = weights[i] if self.use_target_weight else None
+            self._check(i, pred, target, weight)
+            target = target.to(pred.dtype)
+            if weight is None:
+                w = pred.new_ones(pred.shape[:2])
+            else:
+                w = weight.to(pred.dtype)
+            w4 = w[:, :, None, None]
+            loss_hm = loss_hm + ((pred - target) ** 2 * w4).mean()
+            # (pred - target) summed through M equals M·pred - M·target: one einsum instead of two.
+            matrix = self.structure_matrix.to(dtype=pred.dtype)
+            diff = torch.einsum("jk,bkhw->bjhw", matrix, (pred - target) * w4)
+            loss_limb = loss_limb + (diff**2).mean()
+        return {
+            "loss_heatmap": loss_hm * self.loss_weight,
+            "loss_limb": loss_limb * (self.loss_weight * self.lambda_limb),
+        }
+
+    def extra_repr(self) -> str:
+        return (
+            f"num_keypoints={self.num_keypoints}, limb_joints={self.structure_matrix.shape[0]}, "
+            f"lambda_limb={self.lambda_limb}, loss_weight={self.loss_weight}"
+        )
