@@ -1,1 +1,4 @@
 """Losses of the top-down heatmap models (all share the signature of docs/interfaces.md)."""
+
+from .dsl import DynamicStructureLoss, limb_structure_matrix
+from .mse import KeypointMSELoss, weighted_heatmap_mse

@@ -1,0 +1,66 @@
+"""The SimpleBaseline trunk (Xiao et al., ECCV 2018): torchvision's ResNet without pooling and fc.
+
+The ResNet itself is torchvision's (reused, not rewritten). Its modules are attached under their
+torchvision names (``conv1``, ``bn1``, ``layer1``..``layer4``), which are also the names of the official
+SimpleBaseline and MMPose ResNet checkpoints, so ImageNet and pose weights convert by a prefix. The three
+4x4 stride-2 deconvolutions of SimpleBaseline belong to :class:`ljof.modeling.HeatmapHead`.
+"""
+
+import logging
+from typing import Dict
+
+import torch
+import torchvision
+from detectron2.layers import ShapeSpec
+from detectron2.modeling import Backbone
+
+__all__ = ["ResNetTrunk"]
+
+logger = logging.getLogger(__name__)
+
+_TORCHVISION_RESNETS = {
+    18: torchvision.models.resnet18,
+    34: torchvision.models.resnet34,
+    50: torchvision.models.resnet50,
+    101: torchvision.models.resnet101,
+    152: torchvision.models.resnet152,
+}
+
+
+class ResNetTrunk(Backbone):
+    """torchvision ResNet-``depth`` up to ``layer4``.
+
+    Input ``(B, 3, H, W)``; output ``{"res5": (B, 2048, H/32, W/32)}`` (512 channels for depth 18/34).
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        width_per_group: torchvision's bottleneck width (64 in the published models; smaller values build
+            reduced trunks for tests).
+    """
+
+    def __init__(self, *, depth: int = 50, width_per_group: int = 64):
+        super().__init__()
+        if depth not in _TORCHVISION_RESNETS:
+            raise ValueError(f"ResNetTrunk: depth {depth} not in {sorted(_TORCHVISION_RESNETS)}")
+        kwargs = {} if depth < 50 else {"width_per_group": width_per_group}
+        net = _TORCHVISION_RESNETS[depth](weights=None, **kwargs)
+        self.depth = depth
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = (
+            net.layer1,
+            net.layer2,
+            net.layer3,
+            net.layer4,
+        )
+        channels = net.fc.in_features
+        self._out_features = ["res5"]
+        self._out_feature_channels = {"res5": channels}
+        self._out_feature_strides = {"res5": 32}
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return {"res5": x}
+
+    def output_shape(self) -> Dict[str, ShapeSpec]:
+        return {"res5": ShapeSpec(channels=self._out_feature_channels["res5"], stride=32)}
