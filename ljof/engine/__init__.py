@@ -9,3 +9,11 @@ from .lambda_schedules import (
     linear_lambda,
     step_lambda,
 )
+from .optim import build_optimizer, vit_layer_decay_param_groups, vit_layer_id
+from .schedules import (
+    COCO_TRAIN_INSTANCES,
+    CROWDPOSE_TRAINVAL_INSTANCES,
+    epoch_lr_multiplier,
+    epochs_to_iters,
+    iters_per_epoch,
+)
