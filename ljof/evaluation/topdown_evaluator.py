@@ -1,0 +1,191 @@
+"""``TopDownKeypointEvaluator``: the top-down keypoint protocol as a detectron2 ``DatasetEvaluator``.
+
+It accepts the per-instance outputs of LJOF's ``TopDownPoseEstimator`` (``keypoints`` (K, 3) pixel-index
+px, ``bbox_score``, ``bbox_area``) and image-level detectron2 outputs (``instances`` with
+``pred_keypoints`` in detectron2's +0.5 convention, ``scores``, ``pred_boxes``; e.g. Keypoint R-CNN), then
+applies :func:`ljof.evaluation.evaluate_keypoint_predictions` (rescoring, OKS-NMS, OKS AP).
+"""
+
+import copy
+import itertools
+import json
+import logging
+import os
+from collections import OrderedDict
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from detectron2.data import MetadataCatalog
+from detectron2.evaluation import DatasetEvaluator
+from detectron2.utils import comm
+from detectron2.utils.logger import create_small_table
+
+from .protocol import PredictionArrays, evaluate_keypoint_predictions
+
+__all__ = ["TopDownKeypointEvaluator"]
+
+logger = logging.getLogger(__name__)
+
+# detectron2 keypoints are continuous coordinates (+0.5 of the pixel index), see docs/interfaces.md.
+D2_KEYPOINT_OFFSET = 0.5
+
+
+def _as_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+class TopDownKeypointEvaluator(DatasetEvaluator):
+    """Rescoring + OKS-NMS + OKS AP (pycocotools for COCO/OCHuman, xtcocotools for CrowdPose).
+
+    Files written to ``output_dir`` (main process): ``keypoint_predictions.json`` (the raw
+    per-instance predictions: ``score`` = box score, ``bbox_score``, ``area``, ``keypoints`` with
+    per-joint scores; ``tools/evaluate_keypoints.py --predictions`` re-scores it), and
+    ``keypoint_results.json`` / ``keypoint_metrics.json`` (what was scored, and the metrics).
+    """
+
+    def __init__(
+        self,
+        dataset_name: str,
+        *,
+        output_dir: Optional[str] = None,
+        distributed: bool = True,
+        rescore: bool = True,
+        keypoint_score_thr: float = 0.2,
+        oks_nms_thr: Optional[float] = 0.9,
+        gt_json: Optional[str] = None,
+    ):
+        """
+        Args:
+            dataset_name: a dataset registered with keypoint metadata (``json_file``, ``keypoint_set``,
+                ``keypoint_oks_sigmas``).
+            output_dir: where the prediction, result and metric json files go (None: not written).
+            distributed: gather predictions from all processes to the main one.
+            rescore: ``score = bbox_score x mean(keypoint scores > keypoint_score_thr)``; else box score.
+            keypoint_score_thr: the rescoring threshold.
+            oks_nms_thr: OKS-NMS threshold per image; ``None`` or ``<= 0`` turns NMS off.
+            gt_json: overrides the dataset's ``json_file``.
+        """
+        meta = MetadataCatalog.get(dataset_name)
+        self._dataset_name = dataset_name
+        self._gt_json = gt_json or meta.get("json_file")
+        self._keypoint_set = meta.get("keypoint_set")
+        self._sigmas = meta.get("keypoint_oks_sigmas")
+        if not self._gt_json or self._keypoint_set is None or self._sigmas is None:
+            raise ValueError(
+                f"dataset '{dataset_name}' lacks json_file / keypoint_set / keypoint_oks_sigmas metadata; "
+                "register it with ljof.data.register_keypoint_dataset"
+            )
+        self._num_keypoints = len(self._sigmas)
+        self._output_dir = output_dir
+        self._distributed = distributed
+        self._rescore = rescore
+        self._keypoint_score_thr = keypoint_score_thr
+        self._oks_nms_thr = oks_nms_thr
+        self.reset()
+
+    def reset(self):
+        self._predictions: List[Dict] = []
+
+    def process(self, inputs, outputs):
+        """
+        Args:
+            inputs: the model inputs (per-instance samples or detectron2 image dicts), with ``image_id``.
+            outputs: per input either a dict with ``keypoints`` (K, 3) [x, y, score] in pixel-index px,
+                ``bbox_score`` and ``bbox_area`` (LJOF top-down), or a dict with ``instances``
+                (``pred_keypoints`` (N, K, 3) with +0.5, ``scores``; area from ``pred_boxes``).
+        """
+        for inp, out in zip(inputs, outputs):
+            image_id = int(out.get("image_id", inp["image_id"]))
+            if "keypoints" in out:
+                kpts = (
+                    _as_numpy(out["keypoints"]).astype(np.float64).reshape(self._num_keypoints, 3)
+                )
+                self._predictions.append(
+                    {
+                        "image_id": image_id,
+                        "keypoints": kpts,
+                        "bbox_score": float(out["bbox_score"]),
+                        "area": float(out["bbox_area"]),
+                    }
+                )
+            elif "instances" in out:
+                self._process_instances(image_id, out["instances"])
+            else:
+                raise ValueError(
+                    f"TopDownKeypointEvaluator: output for image {image_id} has neither 'keypoints' "
+                    f"nor 'instances' (keys: {sorted(out)})"
+                )
+
+    def _process_instances(self, image_id: int, instances) -> None:
+        instances = instances.to("cpu")
+        if len(instances) == 0:
+            return
+        if not instances.has("pred_keypoints"):
+            raise ValueError(f"image {image_id}: instances have no pred_keypoints")
+        kpts = instances.pred_keypoints.numpy().astype(np.float64).copy()
+        kpts[..., :2] -= D2_KEYPOINT_OFFSET
+        scores = instances.scores.numpy() if instances.has("scores") else np.ones(len(kpts))
+        if instances.has("pred_boxes"):
+            areas = instances.pred_boxes.area().numpy()
+        else:  # the keypoints' extent, as for results files without boxes
+            span = kpts[..., :2].max(axis=1) - kpts[..., :2].min(axis=1)
+            areas = span[:, 0] * span[:, 1]
+        for k, s, a in zip(kpts, scores, areas):
+            self._predictions.append(
+                {"image_id": image_id, "keypoints": k, "bbox_score": float(s), "area": float(a)}
+            )
+
+    def _write_predictions(self, predictions: List[Dict]) -> None:
+        path = os.path.join(self._output_dir, "keypoint_predictions.json")
+        rows = [
+            {
+                "image_id": p["image_id"],
+                "category_id": 1,
+                "keypoints": p["keypoints"].reshape(-1).tolist(),
+                "score": p["bbox_score"],
+                "bbox_score": p["bbox_score"],
+                "area": p["area"],
+            }
+            for p in predictions
+        ]
+        with open(path, "w") as f:
+            json.dump(rows, f)
+        logger.info(f"Wrote {len(rows)} predictions to {path}")
+
+    def evaluate(self):
+        if self._distributed:
+            comm.synchronize()
+            predictions = list(itertools.chain(*comm.gather(self._predictions, dst=0)))
+            if not comm.is_main_process():
+                return {}
+        else:
+            predictions = self._predictions
+        if self._output_dir:
+            os.makedirs(self._output_dir, exist_ok=True)
+            self._write_predictions(predictions)
+        k = self._num_keypoints
+        arrays = PredictionArrays(
+            [p["image_id"] for p in predictions],
+            np.stack([p["keypoints"] for p in predictions]) if predictions else np.zeros((0, k, 3)),
+            [p["bbox_score"] for p in predictions],
+            [p["area"] for p in predictions],
+        )
+        metrics = evaluate_keypoint_predictions(
+            arrays,
+            self._gt_json,
+            keypoint_set=self._keypoint_set,
+            sigmas=self._sigmas,
+            rescore=self._rescore,
+            keypoint_score_thr=self._keypoint_score_thr,
+            oks_nms_thr=self._oks_nms_thr,
+            output_dir=self._output_dir,
+            source=f"predictions on '{self._dataset_name}'",
+        )
+        logger.info(
+            f"Keypoint OKS metrics on '{self._dataset_name}' (fractions):\n"
+            + create_small_table(metrics)
+        )
+        return OrderedDict({"keypoints": copy.deepcopy(metrics)})
