@@ -1,0 +1,182 @@
+"""Limb Joint Augmentation (LJA), the LJOF paper's occlusion augmentation (§3.2; design.md §2).
+
+For one person crop: among its visible limb joints (n of them), choose ``ceil(alpha * n)`` without
+replacement; over each draw a block of ``beta * (h, w)`` of the person box as it appears in the crop,
+centred on the joint, clipped to the crop, filled with one integer drawn uniformly from ``fill_range``
+(the same value in every channel). Targets are not changed: the hidden joint keeps its heatmap and weight.
+
+Usable on its own (:meth:`LimbJointAugmentation.apply` on an image + keypoints + box) and as a detectron2
+``Augmentation`` in crop space (``get_transform`` returns a deterministic :class:`BlockFillTransform`).
+"""
+
+import logging
+import math
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+from detectron2.data import transforms as T
+from fvcore.transforms.transform import Transform
+
+__all__ = ["LimbJointAugmentation", "BlockFillTransform", "limb_joint_ids_from_metadata"]
+
+logger = logging.getLogger(__name__)
+
+Block = Tuple[int, int, int, int, int]
+
+
+def limb_joint_ids_from_metadata(metadata) -> List[int]:
+    """The 12 limb joints: the union of the metadata's ``keypoint_limb_chains`` (arms and legs)."""
+    chains = metadata.get("keypoint_limb_chains", None)  # detectron2 Metadata and dict alike
+    if not chains:
+        raise ValueError("metadata has no keypoint_limb_chains; LJA needs the limb joints")
+    return sorted({int(i) for chain in chains for i in chain})
+
+
+class BlockFillTransform(Transform):
+    """Fill axis-aligned blocks of the image with constant values; coordinates are unchanged.
+
+    Args:
+        blocks: list of ``(x0, y0, x1, y1, fill)`` ints, crop px, ``x1``/``y1`` exclusive.
+        joint_ids: the joint each block is centred on (for tests and plots).
+    """
+
+    def __init__(self, blocks: Sequence[Block], joint_ids: Sequence[int] = ()):
+        super().__init__()
+        blocks = [tuple(int(v) for v in b) for b in blocks]
+        joint_ids = [int(j) for j in joint_ids]
+        self._set_attributes(locals())
+
+    def apply_image(self, img: np.ndarray) -> np.ndarray:
+        if not self.blocks:
+            return img
+        img = img if img.flags.writeable else img.copy()
+        for x0, y0, x1, y1, fill in self.blocks:
+            img[y0:y1, x0:x1] = fill
+        return img
+
+    def apply_coords(self, coords):
+        return coords
+
+    def apply_segmentation(self, segmentation):
+        return segmentation
+
+
+class LimbJointAugmentation(T.Augmentation):
+    """Limb Joint Augmentation.
+
+    Args:
+        limb_joint_ids: joints that may be covered (metadata: see :func:`limb_joint_ids_from_metadata`).
+        alpha: fraction of the visible limb joints to cover; ``ceil(alpha * n)`` blocks (0.15).
+        beta: block size as a fraction of the reference size (0.20).
+        visibility: ``"visible"`` counts joints with v == 2 (labeled and visible; default), ``"labeled"``
+            counts v > 0.
+        size_reference: ``"box"``: the person box as it appears in the crop (default); ``"crop"``: the
+            whole crop.
+        fill_range: inclusive integer range of the fill value, one value per block, all channels.
+        prob: probability that an instance is augmented at all.
+
+    Only joints inside the image (crop) count: a block around a joint outside it would be empty.
+    """
+
+    def __init__(
+        self,
+        *,
+        limb_joint_ids: Sequence[int],
+        alpha: float = 0.15,
+        beta: float = 0.20,
+        visibility: str = "visible",
+        size_reference: str = "box",
+        fill_range: Tuple[int, int] = (0, 255),
+        prob: float = 1.0,
+    ):
+        super().__init__()
+        if visibility not in ("visible", "labeled"):
+            raise ValueError(
+                f"visibility must be 'visible' (v == 2) or 'labeled' (v > 0), got {visibility!r}"
+            )
+        if size_reference not in ("box", "crop"):
+            raise ValueError(f"size_reference must be 'box' or 'crop', got {size_reference!r}")
+        if not 0.0 <= alpha <= 1.0 or beta <= 0.0:
+            raise ValueError(f"need 0 <= alpha <= 1 and beta > 0, got alpha={alpha}, beta={beta}")
+        lo, hi = int(fill_range[0]), int(fill_range[1])
+        if lo > hi:
+            raise ValueError(f"fill_range must be (low, high) with low <= high, got {fill_range}")
+        fill_range = (lo, hi)
+        limb_joint_ids = np.asarray(sorted({int(i) for i in limb_joint_ids}), np.int64)
+        self._init(locals())
+
+    @classmethod
+    def from_metadata(cls, metadata, **kwargs) -> "LimbJointAugmentation":
+        """Build with the limb joints of a dataset's metadata (``MetadataCatalog.get(name)`` or a dict)."""
+        return cls(limb_joint_ids=limb_joint_ids_from_metadata(metadata), **kwargs)
+
+    def __repr__(self):
+        return (
+            f"LimbJointAugmentation(alpha={self.alpha}, beta={self.beta}, visibility={self.visibility!r}, "
+            f"size_reference={self.size_reference!r}, fill_range={self.fill_range}, prob={self.prob}, "
+            f"limb_joint_ids={self.limb_joint_ids.tolist()})"
+        )
+
+    def candidate_joints(self, keypoints: np.ndarray, image_hw: Tuple[int, int]) -> np.ndarray:
+        """Indices of the limb joints that count as visible and lie inside an image of size (h, w)."""
+        kpts = np.asarray(keypoints, np.float32).reshape(-1, 3)
+        ids = self.limb_joint_ids[self.limb_joint_ids < len(kpts)]
+        v = kpts[ids, 2]
+        ok = (v == 2) if self.visibility == "visible" else (v > 0)
+        x, y = kpts[ids, 0], kpts[ids, 1]
+        h, w = image_hw
+        ok &= (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        return ids[ok]
+
+    def num_blocks(self, n: int) -> int:
+        """``ceil(alpha * n)`` for n candidate joints (rounded before the ceil against float noise)."""
+        return int(math.ceil(round(self.alpha * n, 9)))
+
+    def get_transform(self, image, keypoints, box_size) -> BlockFillTransform:
+        """Draw the blocks for one crop.
+
+        Args:
+            image: (H, W, C) crop (only its size is used).
+            keypoints: (K, 3) crop px x, y, v.
+            box_size: (2,) person box (w, h) in crop px (used when ``size_reference="box"``).
+        """
+        h, w = image.shape[:2]
+        if self.prob < 1.0 and np.random.rand() >= self.prob:
+            return BlockFillTransform([])
+        cand = self.candidate_joints(keypoints, (h, w))
+        k = self.num_blocks(len(cand))
+        if k == 0:
+            return BlockFillTransform([])
+        chosen = np.random.choice(cand, size=k, replace=False)
+        fills = np.random.randint(self.fill_range[0], self.fill_range[1] + 1, size=k)
+        ref = (
+            np.array([w, h], np.float64) if self.size_reference == "crop" else np.asarray(box_size)
+        )
+        bw, bh = (max(1, int(round(self.beta * float(s)))) for s in ref[:2])
+        blocks = []
+        for j, fill in zip(chosen, fills):
+            x0 = int(round(float(keypoints[j, 0]) - bw / 2.0))
+            y0 = int(round(float(keypoints[j, 1]) - bh / 2.0))
+            blocks.append((max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h), int(fill)))
+        return BlockFillTransform(blocks, joint_ids=chosen.tolist())
+
+    def apply(
+        self, image: np.ndarray, keypoints, box=None, *, box_size: Optional[Sequence[float]] = None
+    ) -> Tuple[np.ndarray, List[Block]]:
+        """Standalone use: occlude ``image`` in place and return it with the blocks drawn.
+
+        Args:
+            image: (H, W, C) or (H, W) uint8, modified in place when writeable.
+            keypoints: (K, 3) x, y, v in the image's px.
+            box: person box XYWH in the image's px (its w, h are the size reference), or
+            box_size: (w, h) directly.
+
+        Returns:
+            (image, blocks) with blocks ``(x0, y0, x1, y1, fill)``.
+        """
+        if box_size is None:
+            if box is None and self.size_reference == "box":
+                raise ValueError("LimbJointAugmentation.apply needs box (XYWH) or box_size (w, h)")
+            box_size = (0.0, 0.0) if box is None else (float(box[2]), float(box[3]))
+        tfm = self.get_transform(image, np.asarray(keypoints, np.float32).reshape(-1, 3), box_size)
+        return tfm.apply_image(image), list(tfm.blocks)
