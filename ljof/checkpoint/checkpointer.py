@@ -1,0 +1,77 @@
+"""A detectron2 ``DetectionCheckpointer`` that also reads published pose and ImageNet checkpoints."""
+
+import logging
+from typing import Optional, Sequence
+
+from detectron2.checkpoint import DetectionCheckpointer
+
+from .convert import FORMATS, convert_state_dict, detect_format, unwrap_checkpoint
+from .load import check_shapes, load_checkpoint_file
+
+__all__ = ["PoseCheckpointer"]
+
+logger = logging.getLogger(__name__)
+
+
+class PoseCheckpointer(DetectionCheckpointer):
+    """``DetectionCheckpointer`` + conversion of foreign checkpoints (``ljof.checkpoint.convert``).
+
+    ``.pth`` files are read with ``torch.load(..., weights_only=True)``. A file written by detectron2
+    (ours: has ``model`` with our names) loads as usual, with optimizer/scheduler state for resuming.
+    Any other file is converted from ``source_format`` (``"auto"`` detects it from the key names), its
+    shapes are checked against the model (a mismatch raises, naming the key and both shapes, unless
+    ``skip_mismatch``), and detectron2 then logs the missing and unexpected keys. URLs work as in
+    detectron2 (downloaded through its ``PathManager``), so configs can name the published URLs as
+    ``train.init_checkpoint``.
+
+    Args:
+        model, save_dir, checkpointables: as ``DetectionCheckpointer``.
+        source_format: one of ``ljof.checkpoint.FORMATS`` or ``"auto"``.
+        skip_mismatch: drop shape-mismatched tensors with a warning instead of raising.
+        vit_grid: token grid of the ViT for ``mae-vit`` conversion (default: the model's).
+    """
+
+    def __init__(
+        self,
+        model,
+        save_dir: str = "",
+        *,
+        source_format: str = "auto",
+        skip_mismatch: bool = False,
+        vit_grid: Optional[Sequence[int]] = None,
+        **checkpointables,
+    ):
+        super().__init__(model, save_dir, **checkpointables)
+        if source_format != "auto" and source_format not in FORMATS:
+            raise ValueError(f"unknown source_format {source_format!r}; expected {sorted(FORMATS)}")
+        self.source_format = source_format
+        self.skip_mismatch = skip_mismatch
+        if vit_grid is None:
+            backbone = getattr(model, "backbone", None)
+            vit_grid = getattr(backbone, "grid_size", None)
+        self.vit_grid = vit_grid
+
+    def _load_file(self, filename: str):
+        if filename.endswith(".pkl"):
+            return super()._load_file(filename)
+        raw = load_checkpoint_file(filename)
+        reference = self.model.state_dict()
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+            ours = raw["model"]
+            if ours and sum(k in reference for k in ours) >= 0.5 * len(ours):
+                check_shapes(ours, reference, skip_mismatch=self.skip_mismatch, source=filename)
+                return raw  # a detectron2 checkpoint of this model (maybe with optimizer state)
+        state_dict = unwrap_checkpoint(raw)
+        fmt = self.source_format if self.source_format != "auto" else detect_format(state_dict)
+        converted, dropped = convert_state_dict(state_dict, fmt, vit_grid=self.vit_grid)
+        if dropped:
+            self.logger.info(
+                f"{filename}: {len(dropped)} {fmt} keys have no counterpart and were dropped, "
+                f"e.g. {dropped[:5]}"
+            )
+        check_shapes(converted, reference, skip_mismatch=self.skip_mismatch, source=filename)
+        return {
+            "model": converted,
+            "__author__": f"ljof-convert:{fmt}",
+            "matching_heuristics": False,
+        }
