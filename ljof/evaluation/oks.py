@@ -142,12 +142,17 @@ def _nms_block(starts, counts, m, order, keypoints, areas, var, thr, keep) -> No
     valid = slot[None, :] < counts[:, None]  # (G, m)
     pos = np.where(valid, starts[:, None] + slot[None, :], 0)  # position in ``order``
     idx = order[pos]
-    pts = keypoints[idx][..., :2]  # (G, m, K, 2)
+    x, y = keypoints[idx, :, 0], keypoints[idx, :, 1]  # (G, m, K)
     area = np.asarray(areas, dtype=np.float64)[idx]  # (G, m)
-    d2 = ((pts[:, :, None] - pts[:, None, :]) ** 2).sum(axis=-1)  # (G, m, m, K)
-    scale = (area[:, :, None] + area[:, None, :]) / 2 + _EPS
-    e = d2 / var / scale[..., None] / 2
-    oks = np.exp(-e).sum(axis=-1) / e.shape[-1]  # (G, m, m)
+    # e = (dx^2 + dy^2) / var / ((a_i + a_j) / 2 + eps) / 2, in MMPose's order of operations, in place.
+    e = (x[:, :, None] - x[:, None, :]) ** 2  # (G, m, m, K)
+    e += (y[:, :, None] - y[:, None, :]) ** 2
+    e /= var
+    e /= ((area[:, :, None] + area[:, None, :]) / 2 + _EPS)[..., None]
+    e /= 2
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    oks = e.sum(axis=-1) / e.shape[-1]  # (G, m, m)
     suppressed = ~valid
     kept = np.zeros_like(valid)
     for s in range(m):
