@@ -93,7 +93,7 @@ def _pad_quadratic(maps: np.ndarray) -> np.ndarray:
     """Pad (M, h, w) maps by one pixel on each side, extrapolating the quadratic through the three
     outermost pixels: the log of a Gaussian is quadratic, so a peak on the border is still refined."""
     m, h, w = maps.shape
-    out = np.empty((m, h + 2, w + 2), maps.dtype)
+    out = np.zeros((m, h + 2, w + 2), maps.dtype)
     out[:, 1:-1, 1:-1] = maps
     for axis, n in ((2, w), (1, h)):
         view = np.moveaxis(out, axis, 0)  # writes go through to ``out``
