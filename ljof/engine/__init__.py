@@ -14,6 +14,9 @@ from .schedules import (
     COCO_TRAIN_INSTANCES,
     CROWDPOSE_TRAINVAL_INSTANCES,
     epoch_lr_multiplier,
+    epoch_train_settings,
     epochs_to_iters,
     iters_per_epoch,
 )
+from .launch import launch
+from .loaders import build_topdown_test_loader

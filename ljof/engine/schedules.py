@@ -14,7 +14,7 @@ built from fvcore/detectron2 ``ParamScheduler`` objects for detectron2's ``LRSch
 """
 
 import math
-from typing import Sequence
+from typing import Any, Dict, Sequence
 
 from detectron2.solver import WarmupParamScheduler
 from fvcore.common.param_scheduler import MultiStepParamScheduler
@@ -23,6 +23,7 @@ __all__ = [
     "COCO_TRAIN_INSTANCES",
     "CROWDPOSE_TRAINVAL_INSTANCES",
     "epoch_lr_multiplier",
+    "epoch_train_settings",
     "epochs_to_iters",
     "iters_per_epoch",
 ]
@@ -90,3 +91,28 @@ def epoch_lr_multiplier(
         warmup_length=warmup_iters / max_iter,
         warmup_method="linear",
     )
+
+
+def epoch_train_settings(
+    *,
+    num_instances: int,
+    total_batch_size: int,
+    total_epochs: float = 210,
+    eval_every_epochs: float = 10,
+    checkpoint_every_epochs: float = 10,
+) -> Dict[str, Any]:
+    """``train.*`` fields of a LazyConfig for an epoch-based recipe (MMPose: evaluate and save every 10).
+
+    Returns:
+        ``{"max_iter", "eval_period", "checkpointer": {"period", "max_to_keep"}}`` in iterations,
+        for ``train.update(...)``.
+    """
+    ipe = iters_per_epoch(num_instances, total_batch_size)
+    return {
+        "max_iter": int(round(total_epochs * ipe)),
+        "eval_period": max(1, int(round(eval_every_epochs * ipe))),
+        "checkpointer": {
+            "period": max(1, int(round(checkpoint_every_epochs * ipe))),
+            "max_to_keep": 100,
+        },
+    }

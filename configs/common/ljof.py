@@ -1,0 +1,52 @@
+"""The two training-time parts of LJOF, for both keypoint sets (paper §3.2-3.3, design.md §2).
+
+* LJA: ``ceil(0.15 · n)`` visible (v == 2) limb joints of the crop each get a block of 0.2 × the person
+  box, centred on the joint, filled with one random grey in [0, 255]; targets unchanged. The +LJOF
+  configs put it in ``dataloader.train.mapper.lja``.
+* DSL: heatmap MSE + λ(t) × limb structure loss (the limb chains come from the keypoint set's metadata),
+  as ``model.loss``; λ(t) is set before every step by ``LimbLambdaHook`` in ``train.hooks`` (step
+  schedule: 0 for the first third of training, 1 after; the paper's best scheme, its Table 8).
+
+Import these under private names (``from .common.ljof import dsl_coco as _dsl``) so they do not become
+top-level keys of the importing config.
+"""
+
+from detectron2.config import LazyCall as L
+
+from ljof.data import LimbJointAugmentation, get_keypoint_set_metadata
+from ljof.data.lja import limb_joint_ids_from_metadata
+from ljof.engine import LimbLambdaHook, LimbLambdaSchedule
+from ljof.modeling import DynamicStructureLoss
+
+
+def _lja(keypoint_set):
+    return L(LimbJointAugmentation)(
+        limb_joint_ids=L(limb_joint_ids_from_metadata)(
+            metadata=L(get_keypoint_set_metadata)(keypoint_set=keypoint_set)
+        ),
+        alpha=0.15,  # paper §4.2
+        beta=0.20,
+        visibility="visible",  # v == 2 (design.md §2)
+        size_reference="box",
+        fill_range=(0, 255),
+        prob=1.0,
+    )
+
+
+def _dsl(keypoint_set):
+    meta = get_keypoint_set_metadata(keypoint_set)  # built-in constants; reads no file
+    return L(DynamicStructureLoss)(
+        limb_chains=meta["keypoint_limb_chains"],
+        num_keypoints=len(meta["keypoint_names"]),
+        lambda_limb=0.0,  # set by the hook before every step
+        use_target_weight=True,
+    )
+
+
+lja_coco = _lja("coco")
+lja_crowdpose = _lja("crowdpose")
+dsl_coco = _dsl("coco")
+dsl_crowdpose = _dsl("crowdpose")
+lambda_hook = L(LimbLambdaHook)(
+    schedule=L(LimbLambdaSchedule)(kind="step", lambda_min=0.0, lambda_max=1.0, milestone=1 / 3)
+)

@@ -1,0 +1,226 @@
+#!/usr/bin/env python
+"""Train or evaluate an LJOF top-down pose model from a LazyConfig file.
+
+Same flags and behaviour as detectron2's ``tools/lazyconfig_train_net.py`` (written here), plus:
+
+* ``import ljof`` first (compat shims, dataset registration);
+* the hooks listed in ``cfg.train.hooks`` (e.g. the λ schedule of the Dynamic Structure Loss) run after
+  ``LRScheduler`` and before ``PeriodicCheckpointer``;
+* every ``train.eval_period`` iterations each dataset of ``dataloader.test_datasets`` (default: the
+  evaluator's dataset) is evaluated, and the best checkpoint by the first one's AP is kept
+  (``model_best.pth``);
+* ``--register NAME=JSON:IMAGE_ROOT[:coco|crowdpose]`` (repeatable) registers a COCO-format keypoint
+  dataset and puts it in place of the config's datasets: with one, it is trained on and evaluated; with
+  several, the first is trained on and the others are evaluated (with ``--eval-only`` all are evaluated);
+* ``--num-gpus N`` without CUDA starts N CPU processes (gloo).
+
+Examples::
+
+    python tools/lazyconfig_train_net.py --config-file configs/ljof_hrnet.py
+    python tools/lazyconfig_train_net.py --config-file configs/ljof_hrnet.py --eval-only \\
+        train.init_checkpoint=output/model_final.pth
+    python tools/lazyconfig_train_net.py --config-file configs/ljof_hrnet.py \\
+        --register mine=ann/train.json:images --register mine_val=ann/val.json:images \\
+        train.max_iter=1000 dataloader.train.total_batch_size=16 train.device=cpu
+"""
+
+import ljof  # noqa: F401  (first: compat shims before detectron2, dataset registration)
+
+import logging  # noqa: E402
+import os  # noqa: E402
+
+import torch  # noqa: E402
+from detectron2.config import LazyConfig, instantiate  # noqa: E402
+from detectron2.engine import (  # noqa: E402
+    AMPTrainer,
+    SimpleTrainer,
+    create_ddp_model,
+    default_argument_parser,
+    default_setup,
+    default_writers,
+    hooks,
+)
+from detectron2.evaluation import inference_on_dataset, print_csv_format  # noqa: E402
+from detectron2.utils import comm  # noqa: E402
+
+from detectron2.engine import defaults as _d2_defaults  # noqa: E402
+
+from ljof.checkpoint import PoseCheckpointer  # noqa: E402
+from ljof.compat import MissingCompiledOpError  # noqa: E402
+from ljof.data.datasets import register_from_spec  # noqa: E402
+from ljof.engine import launch  # noqa: E402
+
+logger = logging.getLogger("ljof")
+
+_collect_env_info = _d2_defaults.collect_env_info
+
+
+def _env_info():
+    # default_setup logs detectron2's environment table, which asks the compiled extension for its
+    # compiler version; without compiled ops (the offline install) log a short line instead of failing.
+    try:
+        return _collect_env_info()
+    except MissingCompiledOpError:
+        return f"torch {torch.__version__}; detectron2 without compiled ops (see ljof.compat)"
+
+
+_d2_defaults.collect_env_info = _env_info
+
+
+def test_dataset_names(cfg):
+    """Datasets evaluated by :func:`do_test`, in order (the first one picks the best checkpoint)."""
+    names = cfg.dataloader.get("test_datasets", None)
+    if not names:
+        names = [cfg.dataloader.evaluator.dataset_name]
+    return [names] if isinstance(names, str) else list(names)
+
+
+def apply_registered_datasets(cfg, names, eval_only):
+    """Put the ``--register``-ed dataset names in place of the config's (see the module docstring)."""
+    if not names:
+        return cfg
+    if eval_only:
+        tests = names
+    else:
+        cfg.dataloader.train.dataset.names = names[0]
+        tests = names[1:] or names[:1]
+    cfg.dataloader.test_datasets = list(tests)
+    cfg.dataloader.test.dataset.names = tests[0]
+    cfg.dataloader.evaluator.dataset_name = tests[0]
+    logger.info(
+        "datasets from --register: train=%s test=%s", names[0] if not eval_only else "-", tests
+    )
+    return cfg
+
+
+def do_test(cfg, model):
+    """Evaluate ``model`` on every test dataset; returns ``{name: {"keypoints": {...}}}``."""
+    results = {}
+    for name in test_dataset_names(cfg):
+        cfg.dataloader.test.dataset.names = name
+        cfg.dataloader.evaluator.dataset_name = name
+        cfg.dataloader.evaluator.output_dir = os.path.join(cfg.train.output_dir, "inference", name)
+        ret = inference_on_dataset(
+            model, instantiate(cfg.dataloader.test), instantiate(cfg.dataloader.evaluator)
+        )
+        if comm.is_main_process():
+            logger.info("Evaluation results on %s:", name)
+            print_csv_format(ret)
+        results[name] = ret
+    return results
+
+
+def _unwrap(model):
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+
+
+def _ddp_kwargs(cfg):
+    kwargs = dict(cfg.train.get("ddp", {}))
+    if not str(cfg.train.device).startswith("cuda"):
+        kwargs["device_ids"] = None  # CPU DDP (gloo): no device ids
+    return kwargs
+
+
+def do_train(args, cfg):
+    """
+    Args:
+        cfg: a LazyConfig with ``model``, ``dataloader`` (``train``, ``test``, ``evaluator``),
+            ``optimizer``, ``lr_multiplier`` and ``train`` (``output_dir``, ``init_checkpoint``,
+            ``max_iter``, ``amp``, ``ddp``, ``checkpointer``, ``eval_period``, ``log_period``,
+            ``device``, optional ``hooks``).
+    """
+    model = instantiate(cfg.model)
+    logger.info("Model:\n%s", model)
+    model.to(cfg.train.device)
+
+    cfg.optimizer.params.model = model
+    optim = instantiate(cfg.optimizer)
+    train_loader = instantiate(cfg.dataloader.train)
+
+    model = create_ddp_model(model, **_ddp_kwargs(cfg))
+    use_amp = (
+        bool(cfg.train.amp.enabled)
+        and torch.cuda.is_available()
+        and "cuda" in str(cfg.train.device)
+    )
+    if cfg.train.amp.enabled and not use_amp:
+        logger.warning(
+            "train.amp.enabled is set but training runs on %s: AMP is off", cfg.train.device
+        )
+    trainer = (AMPTrainer if use_amp else SimpleTrainer)(model, train_loader, optim)
+    # PoseCheckpointer = DetectionCheckpointer that also converts published pose/ImageNet weights
+    checkpointer = PoseCheckpointer(_unwrap(model), cfg.train.output_dir, trainer=trainer)
+
+    eval_period = int(cfg.train.get("eval_period", 0) or 0)
+    extra_hooks = [instantiate(h) for h in cfg.train.get("hooks", None) or []]
+    main = comm.is_main_process()
+    trainer.register_hooks(
+        [
+            hooks.IterationTimer(),
+            hooks.LRScheduler(scheduler=instantiate(cfg.lr_multiplier)),
+            *extra_hooks,
+            hooks.PeriodicCheckpointer(checkpointer, **cfg.train.checkpointer) if main else None,
+            hooks.EvalHook(eval_period, lambda: do_test(cfg, model)) if eval_period > 0 else None,
+            hooks.BestCheckpointer(
+                eval_period,
+                checkpointer,
+                f"{test_dataset_names(cfg)[0]}/keypoints/AP",
+                mode="max",
+            )
+            if main and eval_period > 0
+            else None,
+            hooks.PeriodicWriter(
+                default_writers(cfg.train.output_dir, cfg.train.max_iter),
+                period=cfg.train.log_period,
+            )
+            if main
+            else None,
+        ]
+    )
+
+    checkpointer.resume_or_load(cfg.train.init_checkpoint, resume=args.resume)
+    if args.resume and checkpointer.has_checkpoint():
+        # the checkpoint stores the last finished iteration; continue with the next one
+        start_iter = trainer.iter + 1
+    else:
+        start_iter = 0
+    trainer.train(start_iter, cfg.train.max_iter)
+
+
+def main(args):
+    cfg = LazyConfig.load(args.config_file)
+    cfg = LazyConfig.apply_overrides(cfg, args.opts)
+    registered = [register_from_spec(spec) for spec in args.register or []]
+    cfg = apply_registered_datasets(cfg, registered, args.eval_only)
+    default_setup(cfg, args)
+
+    if args.eval_only:
+        model = instantiate(cfg.model)
+        model.to(cfg.train.device)
+        model = create_ddp_model(model, **_ddp_kwargs(cfg))
+        PoseCheckpointer(_unwrap(model)).load(cfg.train.init_checkpoint)
+        return do_test(cfg, model)
+    do_train(args, cfg)
+
+
+def build_parser():
+    parser = default_argument_parser()
+    parser.add_argument(
+        "--register",
+        action="append",
+        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
+        help="register a COCO-format keypoint dataset and use it instead of the config's (repeatable)",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    args = build_parser().parse_args()
+    launch(
+        main,
+        args.num_gpus,
+        num_machines=args.num_machines,
+        machine_rank=args.machine_rank,
+        dist_url=args.dist_url,
+        args=(args,),
+    )
