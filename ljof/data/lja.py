@@ -154,9 +154,10 @@ class LimbJointAugmentation(T.Augmentation):
         )
         bw, bh = (max(1, int(round(self.beta * float(s)))) for s in ref[:2])
         blocks = []
+        # Pixels x0 .. x0 + bw - 1 have their centre at x0 + (bw - 1) / 2 (pixel-index convention).
         for j, fill in zip(chosen, fills):
-            x0 = int(round(float(keypoints[j, 0]) - bw / 2.0))
-            y0 = int(round(float(keypoints[j, 1]) - bh / 2.0))
+            x0 = int(round(float(keypoints[j, 0]) - (bw - 1) / 2.0))
+            y0 = int(round(float(keypoints[j, 1]) - (bh - 1) / 2.0))
             blocks.append((max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h), int(fill)))
         return BlockFillTransform(blocks, joint_ids=chosen.tolist())
 
