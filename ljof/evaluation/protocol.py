@@ -150,7 +150,7 @@ def apply_protocol(
         )
     else:
         keep = np.lexsort((-scores, preds.image_ids))
-    kept_kpts = preds.keypoints[keep].reshape(len(keep), -1).tolist()
+    kept_kpts = preds.keypoints[keep].reshape(len(keep), preds.keypoints.shape[1] * 3).tolist()
     kept_ids = preds.image_ids[keep].tolist()
     kept_scores = scores[keep].tolist()
     return [

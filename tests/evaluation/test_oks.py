@@ -1,0 +1,114 @@
+"""OKS and OKS-NMS: known values, suppression rules, threshold edge, batched == per-image greedy."""
+
+import unittest
+
+import numpy as np
+
+from ljof.data.datasets import get_keypoint_set_metadata
+from ljof.evaluation import batched_oks_nms, oks_iou, oks_nms
+
+SIGMAS = get_keypoint_set_metadata("coco")["keypoint_oks_sigmas"]
+
+
+def _pose(rng, x0=100.0, y0=100.0, size=100.0):
+    return np.concatenate(
+        [rng.uniform(0, size, (17, 2)) + [x0, y0], rng.uniform(0, 1, (17, 1))], axis=1
+    )
+
+
+def _greedy_reference(kpts, scores, areas, thr):
+    """Plain one-pair-at-a-time greedy NMS written from the definition (for cross-checking)."""
+    var = (np.asarray(SIGMAS) * 2) ** 2
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], -i))
+    kept = []
+    for i in order:
+        ok = True
+        for j in kept:
+            d2 = ((kpts[i, :, :2] - kpts[j, :, :2]) ** 2).sum(axis=1)
+            e = d2 / var / ((areas[i] + areas[j]) / 2 + np.spacing(1)) / 2
+            if np.exp(-e).mean() > thr:
+                ok = False
+                break
+        if ok:
+            kept.append(i)
+    return kept
+
+
+class TestOksIou(unittest.TestCase):
+    def test_identical_pose_is_one(self):
+        pose = _pose(np.random.default_rng(0))
+        self.assertAlmostEqual(float(oks_iou(pose, pose[None], 5000.0, [5000.0], SIGMAS)[0]), 1.0)
+
+    def test_known_value(self):
+        # Every joint shifted by 3 px in x: e_k = 9 / (2 sigma_k)^2 / area / 2 (both areas equal).
+        pose = _pose(np.random.default_rng(1))
+        moved = pose.copy()
+        moved[:, 0] += 3.0
+        area = 2500.0
+        expected = np.mean(np.exp(-9.0 / (2 * np.asarray(SIGMAS)) ** 2 / area / 2))
+        got = oks_iou(pose, moved[None], area, np.array([area]), SIGMAS)[0]
+        self.assertAlmostEqual(float(got), float(expected), places=12)
+        self.assertLess(got, 1.0)
+
+    def test_shape_mismatch(self):
+        with self.assertRaisesRegex(ValueError, "do not match"):
+            oks_iou(np.zeros((17, 3)), np.zeros((2, 14, 3)), 1.0, np.ones(2), SIGMAS)
+
+
+class TestOksNms(unittest.TestCase):
+    def test_identical_poses_suppressed(self):
+        pose = _pose(np.random.default_rng(2))
+        kpts = np.stack([pose, pose, pose])
+        keep = oks_nms(kpts, np.array([0.5, 0.9, 0.7]), np.full(3, 4000.0), 0.9, SIGMAS)
+        self.assertEqual(keep.tolist(), [1])  # the best-scored copy survives
+
+    def test_distant_poses_kept(self):
+        rng = np.random.default_rng(3)
+        kpts = np.stack([_pose(rng, 0, 0), _pose(rng, 400, 0), _pose(rng, 0, 400)])
+        keep = oks_nms(kpts, np.array([0.2, 0.9, 0.5]), np.full(3, 4000.0), 0.9, SIGMAS)
+        self.assertEqual(keep.tolist(), [1, 2, 0])  # all kept, by score
+
+    def test_threshold_edge(self):
+        pose = _pose(np.random.default_rng(4))
+        moved = pose.copy()
+        moved[:, 1] += 4.0
+        areas = np.array([3000.0, 3000.0])
+        value = float(oks_iou(pose, moved[None], 3000.0, areas[1:], SIGMAS)[0])
+        kpts = np.stack([pose, moved])
+        scores = np.array([1.0, 0.5])
+        # kept when OKS <= thr, suppressed when OKS > thr
+        self.assertEqual(oks_nms(kpts, scores, areas, value, SIGMAS).tolist(), [0, 1])
+        self.assertEqual(oks_nms(kpts, scores, areas, np.nextafter(value, 0), SIGMAS).tolist(), [0])
+
+    def test_empty(self):
+        self.assertEqual(len(oks_nms(np.zeros((0, 17, 3)), [], [], 0.9, SIGMAS)), 0)
+
+    def test_batched_equals_per_image_greedy(self):
+        rng = np.random.default_rng(5)
+        groups, kpts, scores, areas = [], [], [], []
+        for image in range(40):
+            n = int(rng.integers(0, 12))
+            base = [_pose(rng, *rng.uniform(0, 300, 2)) for _ in range(3)]
+            for _ in range(n):
+                p = base[rng.integers(0, 3)].copy()
+                p[:, :2] += rng.normal(0, rng.choice([0.5, 3.0, 15.0]), (17, 2))
+                groups.append(image * 7 + 3)  # arbitrary, non-contiguous ids
+                kpts.append(p)
+                scores.append(float(rng.choice([0.5, rng.uniform()])))  # include ties
+                areas.append(float(rng.uniform(2000, 9000)))
+        groups, kpts = np.array(groups), np.stack(kpts)
+        scores, areas = np.array(scores), np.array(areas)
+        got = batched_oks_nms(groups, kpts, scores, areas, 0.9, SIGMAS)
+        expected = []
+        for g in sorted(set(groups.tolist())):
+            idx = np.flatnonzero(groups == g)
+            expected += [
+                int(idx[i]) for i in _greedy_reference(kpts[idx], scores[idx], areas[idx], 0.9)
+            ]
+        self.assertEqual(got.tolist(), expected)
+        self.assertLess(len(got), len(groups))  # some suppression happened
+        self.assertGreater(len(got), 40)
+
+
+if __name__ == "__main__":
+    unittest.main()
