@@ -60,7 +60,9 @@ def read_image_for_crop(
                 factor = f
                 break
         mode = "L" if format == "L" else "RGB"
-        image.draft(mode, ((full_w + factor - 1) // factor, (full_h + factor - 1) // factor))
+        # Pillow picks the largest scale whose output is at least the requested size; libjpeg then
+        # rounds the scaled size up.
+        image.draft(mode, (max(1, full_w // factor), max(1, full_h // factor)))
         factor = int(round(full_w / image.size[0]))
         if factor > 1 and image.size != (
             (full_w + factor - 1) // factor,
