@@ -1,0 +1,143 @@
+"""Build a detector + pose model from configs and run it on images (detectron2's ``DefaultPredictor`` role).
+
+* :func:`build_detector`: any detectron2 detector from a model-zoo or local yaml (yacs) or a LazyConfig
+  ``.py`` file, with optional weights (a local path or a URL, loaded by ``DetectionCheckpointer``).
+* :func:`build_detector_pose_model`: instantiate a LazyConfig whose ``model`` is a
+  :class:`~ljof.modeling.detector_pose.DetectorPoseModel` and load ``train.detector_init_checkpoint``,
+  ``train.pose_init_checkpoint`` and/or ``train.init_checkpoint`` (the whole model).
+* :class:`DetectorPosePredictor`: one BGR image in, one ``Instances`` out.
+"""
+
+import logging
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.config import LazyConfig, get_cfg, instantiate
+from detectron2.data import transforms as T
+from detectron2.modeling import build_model
+from torch import nn
+
+__all__ = ["build_detector", "build_detector_pose_model", "DetectorPosePredictor", "default_device"]
+
+logger = logging.getLogger(__name__)
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _resolve_config(config_file: str) -> str:
+    if os.path.exists(config_file):
+        return config_file
+    from detectron2 import model_zoo
+
+    try:
+        return model_zoo.get_config_file(config_file)
+    except RuntimeError as e:
+        raise FileNotFoundError(
+            f"detector config {config_file!r} is neither a file nor a detectron2 model-zoo config "
+            "(e.g. 'COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml')"
+        ) from e
+
+
+def build_detector(
+    config_file: str,
+    *,
+    opts: Sequence[str] = (),
+    weights: Optional[str] = None,
+    device: Optional[str] = None,
+) -> nn.Module:
+    """A detectron2 detector in eval mode.
+
+    Args:
+        config_file: a yaml (yacs, e.g. ``"COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"`` from the
+            model zoo or a local path) or a LazyConfig ``.py`` (its ``model``).
+        opts: overrides: ``KEY VALUE`` pairs for yacs, ``key=value`` strings for LazyConfig.
+        weights: checkpoint path or URL; None keeps the random initialisation (tests).
+        device: default: CUDA when available, else CPU.
+
+    Returns:
+        the detector (``input_format`` attribute: its channel order).
+    """
+    path = _resolve_config(config_file)
+    device = device or default_device()
+    if path.endswith(".py"):
+        cfg = LazyConfig.apply_overrides(LazyConfig.load(path), list(opts))
+        model = instantiate(cfg.model)
+    else:
+        cfg = get_cfg()
+        cfg.merge_from_file(path)
+        cfg.merge_from_list(list(opts))
+        cfg.MODEL.DEVICE = device
+        cfg.MODEL.WEIGHTS = ""
+        model = build_model(cfg)
+    model.to(device).eval()
+    if weights:
+        DetectionCheckpointer(model).load(weights)
+    logger.info(f"detector from {path} ({'weights ' + weights if weights else 'random init'})")
+    return model
+
+
+def build_detector_pose_model(cfg, *, device: Optional[str] = None) -> nn.Module:
+    """Instantiate ``cfg.model`` (a ``DetectorPoseModel``) and load its weights.
+
+    Weights (each optional, local path or URL): ``cfg.train.detector_init_checkpoint`` into the
+    detector (``DetectionCheckpointer``), ``cfg.train.pose_init_checkpoint`` into the pose model
+    (``ljof.checkpoint.PoseCheckpointer``: converts published pose checkpoints), then
+    ``cfg.train.init_checkpoint`` into the whole model (a checkpoint of this class).
+    """
+    from ljof.checkpoint import PoseCheckpointer
+
+    device = device or default_device()
+    model = instantiate(cfg.model).to(device).eval()
+    train = cfg.get("train", {}) or {}
+    det_ckpt = train.get("detector_init_checkpoint", "")
+    pose_ckpt = train.get("pose_init_checkpoint", "")
+    full_ckpt = train.get("init_checkpoint", "")
+    if det_ckpt and model.detector is not None:
+        DetectionCheckpointer(model.detector).load(det_ckpt)
+    if pose_ckpt:
+        PoseCheckpointer(model.pose_model).load(pose_ckpt)
+    if full_ckpt:
+        DetectionCheckpointer(model).load(full_ckpt)
+    return model
+
+
+class DetectorPosePredictor:
+    """Run a :class:`~ljof.modeling.detector_pose.DetectorPoseModel` on single images, like detectron2's
+    ``DefaultPredictor``: resize the shortest edge to ``model.min_size_test`` (at most
+    ``model.max_size_test``), convert to the model's input format, run, return the ``Instances``.
+
+    Args:
+        model: the detector + pose model (eval mode is set here).
+    """
+
+    def __init__(self, model: nn.Module):
+        self.model = model.eval()
+        self.input_format = model.input_format
+        self.aug = T.ResizeShortestEdge(
+            [model.min_size_test, model.min_size_test], model.max_size_test
+        )
+
+    def __call__(self, original_image: np.ndarray, image_id: int = 0):
+        """
+        Args:
+            original_image: (H, W, 3) uint8 in BGR (OpenCV's order).
+            image_id: passed through (used when the model takes GT boxes from a dataset).
+
+        Returns:
+            ``Instances`` of the image, original-image coordinates (see ``DetectorPoseModel``).
+        """
+        if original_image.ndim != 3 or original_image.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) BGR image, got shape {original_image.shape}")
+        with torch.no_grad():
+            if self.input_format == "RGB":
+                original_image = original_image[:, :, ::-1]
+            height, width = original_image.shape[:2]
+            image = self.aug.get_transform(original_image).apply_image(original_image)
+            image = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+            inputs = {"image": image, "height": height, "width": width, "image_id": image_id}
+            return self.model([inputs])[0]["instances"]
