@@ -14,6 +14,7 @@ Everything downstream (flip, half-body, LJA, the structure loss, OKS) reads thes
 * ``keypoint_upper_body_ids`` / ``keypoint_lower_body_ids``: the groups of half-body augmentation;
 * ``keypoint_set``: ``"coco"`` or ``"crowdpose"``.
 """
+
 from typing import Dict, List, Tuple
 
 __all__ = ["KEYPOINT_SETS", "get_keypoint_set_metadata"]
@@ -78,7 +79,7 @@ CROWDPOSE_CONNECTIONS = (
 
 
 def _flip_map(names: Tuple[str, ...]) -> List[Tuple[str, str]]:
-    return [(n, "right_" + n[len("left_"):]) for n in names if n.startswith("left_")]
+    return [(n, "right_" + n[len("left_") :]) for n in names if n.startswith("left_")]
 
 
 def _build(names, sigmas, upper, connections) -> Dict:
@@ -114,8 +115,12 @@ def get_keypoint_set_metadata(keypoint_set: str) -> Dict:
         a fresh dict (safe to modify) with the fields listed in this module's docstring.
     """
     if keypoint_set not in KEYPOINT_SETS:
-        raise ValueError(f"unknown keypoint_set {keypoint_set!r}; expected one of {sorted(KEYPOINT_SETS)}")
-    meta = {k: (list(v) if isinstance(v, list) else v) for k, v in KEYPOINT_SETS[keypoint_set].items()}
+        raise ValueError(
+            f"unknown keypoint_set {keypoint_set!r}; expected one of {sorted(KEYPOINT_SETS)}"
+        )
+    meta = {
+        k: (list(v) if isinstance(v, list) else v) for k, v in KEYPOINT_SETS[keypoint_set].items()
+    }
     meta["keypoint_limb_chains"] = [list(c) for c in meta["keypoint_limb_chains"]]
     meta["keypoint_set"] = keypoint_set
     return meta
