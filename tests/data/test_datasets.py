@@ -13,7 +13,11 @@ from ljof.data.datasets import (
     register_from_spec,
     register_keypoint_dataset,
 )
-from ljof.data.datasets.builtin import BUILTIN_SPLITS
+from ljof.data.datasets.builtin import (
+    BUILTIN_SPLITS,
+    DATASETS_ROOT,
+    register_all_keypoint_datasets,
+)
 from tests.common import fixture_path, unique_name
 
 COCO_JSON = ("coco", "test_coco.json")
@@ -34,6 +38,12 @@ def _register(json_parts, keypoint_set="coco", det_parts=None, det_score_thr=0.0
         det_score_thr=det_score_thr,
     )
     return name
+
+
+def _unregister_builtin():
+    for name in BUILTIN_SPLITS:
+        DatasetCatalog.remove(name)
+        MetadataCatalog.remove(name)
 
 
 class TestInstanceCounts(unittest.TestCase):
@@ -223,6 +233,46 @@ class TestBuiltinSplits(unittest.TestCase):
             self.assertIn(meta.json_file, msg)
             self.assertIn("Expected layout under $DETECTRON2_DATASETS", msg)
             self.assertIn("github.com/Jeff-sjtu/CrowdPose", msg)
+
+    def test_layout_under_a_root(self):
+        # Build the documented layout from the fixtures (symlinks) and register the builtin splits there.
+        def link(src, dst):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            os.symlink(src, dst)
+
+        with tempfile.TemporaryDirectory() as root:
+            ann = os.path.join(root, "coco", "annotations", "person_keypoints_val2017.json")
+            link(fixture_path(*COCO_JSON), ann)
+            link(fixture_path("coco"), os.path.join(root, "coco", "val2017"))
+            det = "COCO_val2017_detections_AP_H_56_person.json"
+            link(
+                fixture_path(*COCO_DET), os.path.join(root, "coco", "person_detection_results", det)
+            )
+            och = "ochuman_coco_format_test_range_0.00_1.00.json"
+            link(fixture_path(*OCH_JSON), os.path.join(root, "ochuman", "annotations", och))
+            link(fixture_path("ochuman"), os.path.join(root, "ochuman", "images"))
+            crowd = os.path.join(root, "crowdpose", "annotations")
+            link(fixture_path(*CROWD_JSON), os.path.join(crowd, "mmpose_crowdpose_test.json"))
+            link(fixture_path(*CROWD_DET), os.path.join(crowd, "det_for_crowd_test_0.1_0.5.json"))
+            link(fixture_path("crowdpose"), os.path.join(root, "crowdpose", "images"))
+            original = {n: MetadataCatalog.get(n).json_file for n in BUILTIN_SPLITS}
+            try:
+                _unregister_builtin()
+                register_all_keypoint_datasets(root)
+                counts = {
+                    n: len(get_topdown_dataset(n))
+                    for n in ("ljof_coco_2017_val", "ljof_coco_2017_val_det", "ljof_ochuman_test",
+                              "ljof_crowdpose_test", "ljof_crowdpose_test_det")
+                }  # fmt: skip
+            finally:
+                _unregister_builtin()
+                register_all_keypoint_datasets(DATASETS_ROOT)
+            self.assertEqual(
+                counts,
+                {"ljof_coco_2017_val": 12, "ljof_coco_2017_val_det": 118, "ljof_ochuman_test": 5,
+                 "ljof_crowdpose_test": 4, "ljof_crowdpose_test_det": 6},
+            )  # fmt: skip
+        self.assertEqual({n: MetadataCatalog.get(n).json_file for n in BUILTIN_SPLITS}, original)
 
     def test_missing_image_root_and_det_file(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ import os
 
 from .register import register_keypoint_dataset
 
-__all__ = ["BUILTIN_SPLITS", "register_all_keypoint_datasets", "LAYOUT"]
+__all__ = ["BUILTIN_SPLITS", "register_all_keypoint_datasets", "LAYOUT", "DATASETS_ROOT"]
 
 LAYOUT = """\
 Expected layout under $DETECTRON2_DATASETS (default ./datasets):
@@ -115,6 +115,9 @@ def register_all_keypoint_datasets(root: str) -> None:
         )
 
 
+# The root the builtin splits were registered under at import.
+DATASETS_ROOT = os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets"))
+
 if __name__.endswith(".builtin"):
     # As detectron2's builtin.py: registered on import, under $DETECTRON2_DATASETS.
-    register_all_keypoint_datasets(os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets")))
+    register_all_keypoint_datasets(DATASETS_ROOT)
