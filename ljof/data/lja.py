@@ -120,13 +120,15 @@ class LimbJointAugmentation(T.Augmentation):
     def candidate_joints(self, keypoints: np.ndarray, image_hw: Tuple[int, int]) -> np.ndarray:
         """Indices of the limb joints that count as visible and lie inside an image of size (h, w)."""
         kpts = np.asarray(keypoints, np.float32).reshape(-1, 3)
-        ids = self.limb_joint_ids[self.limb_joint_ids < len(kpts)]
-        v = kpts[ids, 2]
-        ok = (v == 2) if self.visibility == "visible" else (v > 0)
-        x, y = kpts[ids, 0], kpts[ids, 1]
+        if len(self.limb_joint_ids) and self.limb_joint_ids[-1] >= len(kpts):
+            raise ValueError(
+                f"LJA limb joint {int(self.limb_joint_ids[-1])} does not exist in {len(kpts)} keypoints"
+            )
+        sub = kpts[self.limb_joint_ids]
+        ok = (sub[:, 2] == 2) if self.visibility == "visible" else (sub[:, 2] > 0)
         h, w = image_hw
-        ok &= (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
-        return ids[ok]
+        ok &= (sub[:, 0] >= 0) & (sub[:, 0] <= w - 1) & (sub[:, 1] >= 0) & (sub[:, 1] <= h - 1)
+        return self.limb_joint_ids[ok]
 
     def num_blocks(self, n: int) -> int:
         """``ceil(alpha * n)`` for n candidate joints (rounded before the ceil against float noise)."""
@@ -147,8 +149,12 @@ class LimbJointAugmentation(T.Augmentation):
         k = self.num_blocks(len(cand))
         if k == 0:
             return BlockFillTransform([])
-        chosen = np.random.choice(cand, size=k, replace=False)
-        fills = np.random.randint(self.fill_range[0], self.fill_range[1] + 1, size=k)
+        # k joints without replacement and k integer fills from one uniform draw (cheaper than
+        # np.random.choice + randint, whose per-call overhead dominates at this size).
+        u = np.random.random(len(cand) + k)
+        chosen = cand[np.argsort(u[: len(cand)])[:k]]
+        lo, hi = self.fill_range
+        fills = np.minimum(lo + np.floor(u[len(cand) :] * (hi - lo + 1)), hi).astype(np.int64)
         ref = (
             np.array([w, h], np.float64) if self.size_reference == "crop" else np.asarray(box_size)
         )

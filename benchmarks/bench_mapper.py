@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""Samples per second of the top-down training mapper against the floor, on real images.
+
+One process, one thread (OpenCV and torch limited to one thread). For every person record of the GT json
+(default: the COCO fixture), times:
+
+* ``floor``: read the image (``cv2.imread``, full decode) + one ``cv2.warpAffine`` to 256x192 + MSRA
+  encode: the least work any top-down pipeline does per sample;
+* ``mapper``: :class:`ljof.data.TopDownDatasetMapper` in training mode with the standard random policy
+  (flip, half-body, shift/scale/rotation), MSRA targets, no LJA;
+* ``mapper_lja``: the same with :class:`ljof.data.LimbJointAugmentation`.
+
+Each variant runs with and without reduced-size JPEG decoding (``reduced_decoding``), reported separately.
+Variants are interleaved pass by pass and each figure is the median over passes, so that a noisy shared
+machine affects them alike. Targets: ``mapper`` time per sample <= 1.25x the floor's; LJA adds <= 5%.
+Ends with one JSON line of the figures.
+"""
+
+import argparse
+import json
+import logging
+import os
+import time
+
+import cv2
+import numpy as np
+import torch
+
+import ljof  # noqa: F401
+from detectron2.data import MetadataCatalog
+from detectron2.utils.logger import setup_logger
+
+from ljof.data import LimbJointAugmentation, MSRAHeatmap, TopDownDatasetMapper
+from ljof.data.datasets import get_topdown_dataset, register_keypoint_dataset
+from ljof.data.transforms import bbox_xywh_to_center_scale, fix_aspect_ratio, get_warp_matrix
+
+logger = logging.getLogger("ljof.benchmarks.bench_mapper")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_FIXTURES = os.environ.get(
+    "LJOF_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
+)
+
+
+def make_floor(codec: MSRAHeatmap):
+    """The floor: full decode + one warp + MSRA encode (test-mode geometry)."""
+    input_size = codec.input_size
+
+    def floor(record):
+        image = cv2.imread(record["file_name"], cv2.IMREAD_COLOR)
+        center, scale = bbox_xywh_to_center_scale(record["bbox"], padding=1.25)
+        scale = fix_aspect_ratio(scale, input_size[0] / input_size[1])
+        m = get_warp_matrix(center, scale, 0.0, input_size)
+        crop = cv2.warpAffine(image, m, input_size, flags=cv2.INTER_LINEAR)
+        kpts = record["keypoints"]
+        xy = kpts[:, :2] @ m[:, :2].T + m[:, 2]
+        heatmaps, weights = codec.encode(xy, kpts[:, 2])
+        return crop, heatmaps, weights
+
+    return floor
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--gt-json", default=os.path.join(DEFAULT_FIXTURES, "coco", "test_coco.json")
+    )
+    parser.add_argument("--image-root", default=os.path.join(DEFAULT_FIXTURES, "coco"))
+    parser.add_argument("--keypoint-set", default="coco", choices=["coco", "crowdpose"])
+    parser.add_argument(
+        "--passes", type=int, default=30, help="passes over all records per variant"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    setup_logger(name="ljof")
+    setup_logger(name="ljof.benchmarks")
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    name = f"bench_mapper_{os.getpid()}"
+    register_keypoint_dataset(name, args.gt_json, args.image_root, keypoint_set=args.keypoint_set)
+    records = get_topdown_dataset(name)
+    meta = MetadataCatalog.get(name)
+    codec = MSRAHeatmap()
+    lja = LimbJointAugmentation.from_metadata(meta)
+    variants = {"floor": make_floor(codec)}
+    for reduced in (False, True):
+        suffix = "_reduced" if reduced else ""
+        variants["mapper" + suffix] = TopDownDatasetMapper(
+            True, metadata=meta, codec=codec, reduced_decoding=reduced
+        )
+        variants["mapper_lja" + suffix] = TopDownDatasetMapper(
+            True, metadata=meta, codec=codec, lja=lja, reduced_decoding=reduced
+        )
+    logger.info(
+        f"{len(records)} person records from {args.gt_json}; {args.passes} passes per variant"
+    )
+
+    np.random.seed(args.seed)
+    for fn in variants.values():  # warm-up: file cache, lazy imports
+        for r in records:
+            fn(r)
+    times = {k: [] for k in variants}
+    for p in range(args.passes):
+        for key, fn in variants.items():
+            np.random.seed(args.seed + p)  # the same random policy for every mapper variant
+            t0 = time.perf_counter()
+            for r in records:
+                fn(r)
+            times[key].append((time.perf_counter() - t0) / len(records))
+        if (p + 1) % 10 == 0:
+            logger.info(f"pass {p + 1}/{args.passes}")
+
+    per_sample = {k: float(np.median(v)) for k, v in times.items()}
+    figures = {"samples": len(records), "passes": args.passes}
+    for key, t in per_sample.items():
+        figures[f"{key}_samples_per_s"] = round(1.0 / t, 1)
+        figures[f"{key}_ms_per_sample"] = round(1000 * t, 3)
+    for suffix in ("", "_reduced"):
+        figures[f"mapper{suffix}_over_floor"] = round(
+            per_sample["mapper" + suffix] / per_sample["floor"], 3
+        )
+        figures[f"lja{suffix}_over_mapper"] = round(
+            per_sample["mapper_lja" + suffix] / per_sample["mapper" + suffix], 3
+        )
+    for key, t in per_sample.items():
+        logger.info(f"{key:20s} {1000 * t:7.3f} ms/sample  {1.0 / t:7.1f} samples/s")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
