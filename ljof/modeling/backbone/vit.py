@@ -129,7 +129,8 @@ class VisionTransformer(Backbone):
         )
         num_patches = self.grid_size[0] * self.grid_size[1]
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        # linear in the block index, 0 for the first block (plain Python: works on the meta device)
+        rates = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         self.blocks = nn.ModuleList(
             [
                 TransformerBlock(
