@@ -1,0 +1,259 @@
+"""Checkpoint conversion and loading: official HRNet / MMPose / ViTPose / ImageNet / MAE names."""
+
+import json
+import os
+import tempfile
+import unittest
+
+import torch
+import torchvision
+
+from ljof.checkpoint import (
+    PoseCheckpointer,
+    convert_state_dict,
+    detect_format,
+    load_checkpoint_file,
+    load_converted,
+)
+from ljof.data import MSRAHeatmap
+from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator, build_pose_network
+from tests.common import ROOT
+from tests.modeling.oracle import MEAN, STD
+
+KEYS_JSON = ROOT.parent / "shared" / "reference" / "hrnet_pose_official_keys.json"
+
+
+def _model(name, k=17):
+    torch.manual_seed(0)
+    backbone, head = build_pose_network(name, num_keypoints=k)
+    return TopDownPoseEstimator(
+        backbone=backbone,
+        head=head,
+        loss=KeypointMSELoss(),
+        codec=MSRAHeatmap(),
+        keypoint_flip_indices=list(range(k)),
+        pixel_mean=MEAN,
+        pixel_std=STD,
+    )
+
+
+def _random_state_dict(shapes, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for k, shape in shapes.items():
+        if k.endswith("num_batches_tracked"):
+            out[k] = torch.tensor(123, dtype=torch.int64)
+        else:
+            out[k] = torch.randn(*shape, generator=g)
+    return out
+
+
+def _strip(model, prefix):
+    return {k[len(prefix) :]: v for k, v in model.state_dict().items() if k.startswith(prefix)}
+
+
+@unittest.skipUnless(KEYS_JSON.exists(), f"{KEYS_JSON} not present")
+class TestOfficialHRNet(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with open(KEYS_JSON) as f:
+            cls.shapes = json.load(f)["w32"]
+        cls.official = _random_state_dict(cls.shapes)
+        cls.model = _model("hrnet_w32")
+
+    def test_official_loads_strictly_into_the_right_tensors(self):
+        converted, dropped = convert_state_dict(self.official, "hrnet-official")
+        self.assertEqual(dropped, [])
+        # pure renaming: the very same tensor objects
+        self.assertIs(converted["backbone.conv1.weight"], self.official["conv1.weight"])
+        self.assertIs(converted["head.final_layer.bias"], self.official["final_layer.bias"])
+        report = load_converted(self.model, converted, strict=True)
+        self.assertEqual((report.missing, report.unexpected), ([], []))
+        m = self.model
+        for ours, theirs in [
+            (m.backbone.conv1.weight, "conv1.weight"),
+            (m.backbone.layer1[0].downsample[1].running_var, "layer1.0.downsample.1.running_var"),
+            (m.backbone.transition1[1][0][0].weight, "transition1.1.0.0.weight"),
+            (
+                m.backbone.stage3[2].branches[1][3].conv2.weight,
+                "stage3.2.branches.1.3.conv2.weight",
+            ),
+            (
+                m.backbone.stage4[2].fuse_layers[0][3][2][1].bias,
+                "stage4.2.fuse_layers.0.3.2.1.bias",
+            ),
+            (m.backbone.stage2[0].fuse_layers[0][1][0].weight, "stage2.0.fuse_layers.0.1.0.weight"),
+            (m.head.final_layer.weight, "final_layer.weight"),
+        ]:
+            self.assertTrue(torch.equal(ours.detach(), self.official[theirs]), theirs)
+        self.assertEqual(int(m.backbone.bn1.num_batches_tracked), 123)
+
+    def test_mmpose_names_load_strictly(self):
+        mm = {"backbone." + k: v for k, v in self.official.items() if not k.startswith("final")}
+        mm["head.final_layer.weight"] = self.official["final_layer.weight"]
+        mm["head.final_layer.bias"] = self.official["final_layer.bias"]
+        mm["data_preprocessor.mean"] = torch.zeros(3, 1, 1)
+        self.assertEqual(detect_format(mm), "mmpose")
+        converted, dropped = convert_state_dict(mm, "auto")
+        self.assertEqual(dropped, ["data_preprocessor.mean"])
+        report = load_converted(self.model, converted, strict=True)
+        self.assertEqual((report.missing, report.unexpected), ([], []))
+        self.assertTrue(
+            torch.equal(
+                self.model.backbone.stage4[1].branches[3][0].bn2.weight.detach(),
+                self.official["stage4.1.branches.3.0.bn2.weight"],
+            )
+        )
+
+    def test_wrong_shape_fails_naming_key_and_shapes(self):
+        bad = dict(self.official)
+        bad["final_layer.weight"] = torch.zeros(14, 32, 1, 1)
+        converted, _ = convert_state_dict(bad, "hrnet-official")
+        with self.assertRaises(ValueError) as ctx:
+            load_converted(self.model, converted)
+        msg = str(ctx.exception)
+        self.assertIn("head.final_layer.weight", msg)
+        self.assertIn("(14, 32, 1, 1)", msg)
+        self.assertIn("(17, 32, 1, 1)", msg)
+        report = load_converted(self.model, converted, skip_mismatch=True)
+        self.assertEqual(report.skipped_shape, ["head.final_layer.weight"])
+        self.assertEqual(report.missing, ["head.final_layer.weight"])
+
+    def test_checkpointer_reads_official_file_and_its_own_checkpoints(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "pose_hrnet_w32_256x192.pth")
+            torch.save(self.official, path)
+            model = _model("hrnet_w32")
+            PoseCheckpointer(model).load(path)
+            self.assertTrue(
+                torch.equal(
+                    model.head.final_layer.weight.detach(), self.official["final_layer.weight"]
+                )
+            )
+            PoseCheckpointer(model, save_dir=tmp).save("model_final")
+            again = _model("hrnet_w32")
+            PoseCheckpointer(again).load(os.path.join(tmp, "model_final.pth"))
+            self.assertTrue(
+                torch.equal(again.backbone.conv2.weight.detach(), self.official["conv2.weight"])
+            )
+            bad = dict(self.official)
+            bad["conv1.weight"] = torch.zeros(64, 3, 5, 5)
+            torch.save(bad, path)
+            with self.assertRaisesRegex(ValueError, "backbone.conv1.weight.*\\(64, 3, 5, 5\\)"):
+                PoseCheckpointer(_model("hrnet_w32")).load(path)
+
+
+class TestOtherFormats(unittest.TestCase):
+    def test_imagenet_hrnet_drops_classification_modules(self):
+        model = _model("hrnet_tiny")
+        sd = {
+            k[len("backbone.") :]: v.clone()
+            for k, v in model.state_dict().items()
+            if k.startswith("backbone.")
+        }
+        sd["incre_modules.0.0.conv1.weight"] = torch.zeros(1)
+        sd["classifier.weight"] = torch.zeros(1000, 2048)
+        sd["final_layer.0.weight"] = torch.zeros(2048, 1024, 1, 1)
+        self.assertEqual(detect_format(sd), "imagenet-hrnet")
+        converted, dropped = convert_state_dict(sd, "imagenet-hrnet")
+        self.assertEqual(len(dropped), 3)
+        report = load_converted(model, converted)
+        self.assertEqual(report.unexpected, [])
+        self.assertEqual(
+            sorted(report.missing), ["head.final_layer.bias", "head.final_layer.weight"]
+        )
+
+    def test_torchvision_resnet(self):
+        model = _model("simplebaseline_tiny")
+        tv = torchvision.models.resnet18(weights=None).state_dict()
+        self.assertEqual(detect_format(tv), "torchvision-resnet")
+        converted, dropped = convert_state_dict(tv, "torchvision-resnet")
+        self.assertEqual(sorted(dropped), ["fc.bias", "fc.weight"])
+        report = load_converted(model, converted)
+        self.assertEqual(report.unexpected, [])
+        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        self.assertTrue(
+            torch.equal(model.backbone.layer4[1].conv2.weight.detach(), tv["layer4.1.conv2.weight"])
+        )
+
+    def _vit_state(self, model):
+        return {
+            k[len("backbone.") :]: v.clone() + 1
+            for k, v in model.state_dict().items()
+            if k.startswith("backbone.")
+        }
+
+    def test_mae_vit(self):
+        model = _model("vitpose_tiny")
+        ours = self._vit_state(model)
+        mae = {k: v for k, v in ours.items() if not k.startswith("last_norm") and k != "pos_embed"}
+        mae["norm.weight"], mae["norm.bias"] = ours["last_norm.weight"], ours["last_norm.bias"]
+        mae["cls_token"] = torch.zeros(1, 1, 64)
+        mae["pos_embed"] = torch.randn(1, 1 + 14 * 14, 64)
+        mae["decoder_embed.weight"] = torch.zeros(8, 64)
+        self.assertEqual(detect_format(mae), "mae-vit")
+        converted, dropped = convert_state_dict(mae, "mae-vit", vit_grid=(16, 12))
+        self.assertEqual(sorted(dropped), ["cls_token", "decoder_embed.weight"])
+        self.assertEqual(tuple(converted["backbone.pos_embed"].shape), (1, 193, 64))
+        # the class-token slot is kept as is
+        self.assertTrue(torch.equal(converted["backbone.pos_embed"][:, 0], mae["pos_embed"][:, 0]))
+        report = load_converted(model, converted)
+        self.assertEqual(report.unexpected, [])
+        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        self.assertTrue(
+            torch.equal(model.backbone.last_norm.weight.detach(), ours["last_norm.weight"])
+        )
+
+    def test_vitpose_official_and_mmpretrain_names(self):
+        model = _model("vitpose_tiny")
+        sd = {k: v.clone() + 1 for k, v in model.state_dict().items()}
+        official = {
+            ("keypoint_head." + k[5:] if k.startswith("head.") else k): v for k, v in sd.items()
+        }
+        self.assertEqual(detect_format(official), "vitpose-official")
+        report = load_converted(model, convert_state_dict(official, "auto")[0], strict=True)
+        self.assertEqual((report.missing, report.unexpected), ([], []))
+        renames = [
+            ("patch_embed.proj.", "patch_embed.projection."),
+            ("blocks.", "layers."),
+            (".norm1.", ".ln1."),
+            (".norm2.", ".ln2."),
+            (".mlp.fc1.", ".ffn.layers.0.0."),
+            (".mlp.fc2.", ".ffn.layers.1."),
+            ("backbone.last_norm.", "backbone.ln1."),
+        ]
+        mmpretrain = {}
+        for k, v in sd.items():
+            for a, b in renames:
+                k = k.replace(a, b)
+            mmpretrain[k] = v
+        converted, _ = convert_state_dict(mmpretrain, "mmpose")
+        fresh = _model("vitpose_tiny")
+        load_converted(fresh, converted, strict=True)
+        self.assertTrue(
+            torch.equal(
+                fresh.backbone.blocks[1].mlp.fc2.weight.detach(),
+                sd["backbone.blocks.1.mlp.fc2.weight"],
+            )
+        )
+
+    def test_unsafe_pickle_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "evil.pth")
+            torch.save({"model": {"w": torch.zeros(1)}, "obj": _Custom()}, path)
+            with self.assertRaisesRegex(RuntimeError, "evil.pth.*weights_only"):
+                load_checkpoint_file(path)
+
+    def test_unknown_format(self):
+        with self.assertRaisesRegex(ValueError, "cannot tell"):
+            detect_format({"foo.weight": torch.zeros(1)})
+        with self.assertRaisesRegex(ValueError, "unknown checkpoint format"):
+            convert_state_dict({"a": torch.zeros(1)}, "caffe")
+
+
+class _Custom:
+    pass
+
+
+if __name__ == "__main__":
+    unittest.main()
