@@ -78,9 +78,10 @@ class TestOfficialHRNet(unittest.TestCase):
                 m.backbone.stage3[2].branches[1][3].conv2.weight,
                 "stage3.2.branches.1.3.conv2.weight",
             ),
+            (m.backbone.stage4[2].fuse_layers[0][3][1].bias, "stage4.2.fuse_layers.0.3.1.bias"),
             (
-                m.backbone.stage4[2].fuse_layers[0][3][2][1].bias,
-                "stage4.2.fuse_layers.0.3.2.1.bias",
+                m.backbone.stage4[1].fuse_layers[3][0][2][0].weight,
+                "stage4.1.fuse_layers.3.0.2.0.weight",
             ),
             (m.backbone.stage2[0].fuse_layers[0][1][0].weight, "stage2.0.fuse_layers.0.1.0.weight"),
             (m.head.final_layer.weight, "final_layer.weight"),
