@@ -280,16 +280,14 @@ class RandomBBoxTransform(T.Augmentation):
         self._init(locals())
 
     def get_transform(self, center, scale, rotation):
-        shift = truncated_normal(2) * self.shift_factor * scale
+        v = truncated_normal(4)  # shift x, shift y, scale, rotation: one draw (per-call cost)
+        apply_shift, apply_scale, apply_rot = (
+            np.random.random(3) < (self.shift_prob, self.scale_prob, self.rotate_prob)
+        ).tolist()
         lo, hi = self.scale_factor
-        mult = 0.5 * (hi + lo) + truncated_normal() * 0.5 * (hi - lo)
-        rot = truncated_normal() * self.rotate_factor
-        if np.random.rand() >= self.shift_prob:
-            shift = np.zeros(2)
-        if np.random.rand() >= self.scale_prob:
-            mult = 1.0
-        if np.random.rand() >= self.rotate_prob:
-            rot = 0.0
+        shift = v[:2] * self.shift_factor * scale if apply_shift else 0.0
+        mult = 0.5 * (hi + lo) + float(v[2]) * 0.5 * (hi - lo) if apply_scale else 1.0
+        rot = float(v[3]) * self.rotate_factor if apply_rot else 0.0
         return CropBoxTransform(center + shift, scale * mult, rotation + rot)
 
 

@@ -285,7 +285,7 @@ class MSRAHeatmap(HeatmapCodec):
         if self.unbiased:
             return self._encode_gaussians(keypoints, visible, mu, mu, truncate=False)
         # Biased MSRA targets sit on the nearest heatmap pixel: int(x + 0.5), truncating toward zero.
-        rounded = np.trunc(np.nan_to_num(mu) + 0.5)
+        rounded = np.trunc(mu + 0.5)  # NaN stays NaN: weight 0 below
         return self._encode_gaussians(keypoints, visible, rounded, rounded, truncate=True)
 
     def _refine(self, heatmaps, locs):
@@ -355,7 +355,7 @@ class UDPHeatmap(HeatmapCodec):
     def encode(self, keypoints, visible):
         keypoints, visible = self._check_encode_args(keypoints, visible)
         mu = keypoints / self.scale_factor
-        rounded = np.trunc(np.nan_to_num(mu) + 0.5)
+        rounded = np.trunc(mu + 0.5)  # NaN stays NaN: weight 0 below
         return self._encode_gaussians(keypoints, visible, mu, rounded, truncate=True)
 
     def _refine(self, heatmaps, locs):

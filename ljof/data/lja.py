@@ -104,6 +104,7 @@ class LimbJointAugmentation(T.Augmentation):
         fill_range = (lo, hi)
         limb_joint_ids = np.asarray(sorted({int(i) for i in limb_joint_ids}), np.int64)
         self._init(locals())
+        self._ids = limb_joint_ids.tolist()
 
     @classmethod
     def from_metadata(cls, metadata, **kwargs) -> "LimbJointAugmentation":
@@ -117,18 +118,22 @@ class LimbJointAugmentation(T.Augmentation):
             f"limb_joint_ids={self.limb_joint_ids.tolist()})"
         )
 
-    def candidate_joints(self, keypoints: np.ndarray, image_hw: Tuple[int, int]) -> np.ndarray:
+    def candidate_joints(self, keypoints: np.ndarray, image_hw: Tuple[int, int]) -> List[int]:
         """Indices of the limb joints that count as visible and lie inside an image of size (h, w)."""
-        kpts = np.asarray(keypoints, np.float32).reshape(-1, 3)
-        if len(self.limb_joint_ids) and self.limb_joint_ids[-1] >= len(kpts):
+        rows = np.asarray(keypoints, np.float32).reshape(-1, 3).tolist()
+        if self._ids and self._ids[-1] >= len(rows):
             raise ValueError(
-                f"LJA limb joint {int(self.limb_joint_ids[-1])} does not exist in {len(kpts)} keypoints"
+                f"LJA limb joint {self._ids[-1]} does not exist in {len(rows)} keypoints"
             )
-        sub = kpts[self.limb_joint_ids]
-        ok = (sub[:, 2] == 2) if self.visibility == "visible" else (sub[:, 2] > 0)
         h, w = image_hw
-        ok &= (sub[:, 0] >= 0) & (sub[:, 0] <= w - 1) & (sub[:, 1] >= 0) & (sub[:, 1] <= h - 1)
-        return self.limb_joint_ids[ok]
+        need_two = self.visibility == "visible"
+        # Plain Python over the 12 limb joints: numpy's per-call overhead dominates at this size.
+        out = []
+        for j in self._ids:
+            x, y, v = rows[j]
+            if (v == 2 if need_two else v > 0) and 0 <= x <= w - 1 and 0 <= y <= h - 1:
+                out.append(j)
+        return out
 
     def num_blocks(self, n: int) -> int:
         """``ceil(alpha * n)`` for n candidate joints (rounded before the ceil against float noise)."""
@@ -149,23 +154,24 @@ class LimbJointAugmentation(T.Augmentation):
         k = self.num_blocks(len(cand))
         if k == 0:
             return BlockFillTransform([])
-        # k joints without replacement and k integer fills from one uniform draw (cheaper than
-        # np.random.choice + randint, whose per-call overhead dominates at this size).
-        u = np.random.random(len(cand) + k)
-        chosen = cand[np.argsort(u[: len(cand)])[:k]]
+        # k joints without replacement and k integer fills from one uniform draw of numpy's global RNG
+        # (the one detectron2 seeds per worker); cheaper than np.random.choice + randint here.
+        u = np.random.random(len(cand) + k).tolist()
+        chosen = [cand[i] for i in sorted(range(len(cand)), key=u.__getitem__)[:k]]
         lo, hi = self.fill_range
-        fills = np.minimum(lo + np.floor(u[len(cand) :] * (hi - lo + 1)), hi).astype(np.int64)
-        ref = (
-            np.array([w, h], np.float64) if self.size_reference == "crop" else np.asarray(box_size)
-        )
-        bw, bh = (max(1, int(round(self.beta * float(s)))) for s in ref[:2])
+        fills = [min(lo + int(r * (hi - lo + 1)), hi) for r in u[len(cand) :]]
+        if self.size_reference == "crop":
+            ref_w, ref_h = w, h
+        else:
+            ref_w, ref_h = float(box_size[0]), float(box_size[1])
+        bw, bh = max(1, int(round(self.beta * ref_w))), max(1, int(round(self.beta * ref_h)))
         blocks = []
         # Pixels x0 .. x0 + bw - 1 have their centre at x0 + (bw - 1) / 2 (pixel-index convention).
         for j, fill in zip(chosen, fills):
             x0 = int(round(float(keypoints[j, 0]) - (bw - 1) / 2.0))
             y0 = int(round(float(keypoints[j, 1]) - (bh - 1) / 2.0))
-            blocks.append((max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h), int(fill)))
-        return BlockFillTransform(blocks, joint_ids=chosen.tolist())
+            blocks.append((max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h), fill))
+        return BlockFillTransform(blocks, joint_ids=chosen)
 
     def apply(
         self, image: np.ndarray, keypoints, box=None, *, box_size: Optional[Sequence[float]] = None
