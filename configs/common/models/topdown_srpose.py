@@ -15,7 +15,7 @@ from .topdown_hrnet import model
 
 model.backbone = L(HRNet)(width=32, multiscale_output=True)
 model.head = L(SRPoseHead)(
-    input_shape=L(dict)(
+    input_shape=L("builtins.dict")(  # (omegaconf cannot store the dict class itself)
         hr1=L(ShapeSpec)(channels=32, stride=4),
         hr2=L(ShapeSpec)(channels=64, stride=8),
         hr3=L(ShapeSpec)(channels=128, stride=16),

@@ -1,0 +1,12 @@
+"""Ablation (occlusion count and size): ViTPose-B + LJA with alpha=0.25, beta=0.10, COCO train2017.
+
+Reproduces: Table 7 row alpha=0.25, beta=0.10 (OCHuman test AP / AR 60.4 / 64.7, COCO val 75.7 / 81.0).
+alpha: fraction of the visible limb joints occluded (ceil(alpha * n) blocks); beta: block size as a
+fraction of the person box.
+"""
+
+from .vitpose_b_lja_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
+
+dataloader.train.mapper.lja.alpha = 0.25
+dataloader.train.mapper.lja.beta = 0.1
+train.output_dir = "./output/ablations/vitpose_b_lja_alpha025_beta010_coco_256x192"

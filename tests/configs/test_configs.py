@@ -1,0 +1,178 @@
+"""Every file under configs/ loads; every leaf instantiates its model and data loaders on CPU, and one
+training batch from the fixtures goes through the model's loss (data and model configs agree)."""
+
+import glob
+import os
+import unittest
+
+import torch
+from detectron2.config import LazyConfig, instantiate
+from detectron2.utils.events import EventStorage
+
+from ljof.modeling import DynamicStructureLoss, KeypointMSELoss
+from tests.common import ROOT
+from tests.configs.fixture_data import point_config_at_fixtures, shrink_model
+
+CONFIG_DIR = os.path.join(str(ROOT), "configs")
+ALL_FILES = sorted(glob.glob(os.path.join(CONFIG_DIR, "**", "*.py"), recursive=True))
+# leaf configs of this package (configs/common/ are building blocks; configs/main_job/ has its own tests)
+LEAVES = [
+    f
+    for f in ALL_FILES
+    if os.sep + "common" + os.sep not in f and os.sep + "main_job" + os.sep not in f
+]
+
+
+def _rel(path):
+    return os.path.relpath(path, CONFIG_DIR)
+
+
+class TestConfigsLoad(unittest.TestCase):
+    def test_every_file_loads(self):
+        self.assertGreaterEqual(len(LEAVES), 35)
+        for path in ALL_FILES:
+            with self.subTest(config=_rel(path)):
+                cfg = LazyConfig.load(path)
+                if path in LEAVES:
+                    self.assertIn("model", cfg)
+
+    def test_every_leaf_is_complete_and_names_its_table_row(self):
+        for path in LEAVES:
+            with self.subTest(config=_rel(path)):
+                cfg = LazyConfig.load(path)
+                for key in ("model", "dataloader", "optimizer", "lr_multiplier", "train"):
+                    self.assertIn(key, cfg)
+                with open(path) as f:
+                    self.assertIn(
+                        "Table", f.read().split('"""')[1], "header must name the paper table row"
+                    )
+                ljof = "ljof" in os.path.basename(path)
+                self.assertEqual(cfg.model.loss._target_ is DynamicStructureLoss, ljof)
+                self.assertEqual(len(cfg.train.hooks) == 1, ljof)
+                has_lja = cfg.dataloader.train.mapper.lja is not None
+                self.assertEqual(has_lja, ljof or "_lja" in os.path.basename(path))
+                if cfg.model.loss._target_ is KeypointMSELoss:
+                    self.assertEqual(cfg.train.hooks, [])
+                crowd = "crowdpose" in os.path.basename(path)
+                self.assertEqual(cfg.model.head.num_keypoints, 14 if crowd else 17)
+                self.assertTrue(cfg.train.init_checkpoint.startswith("https://"))
+                self.assertGreater(cfg.train.max_iter, 10000)
+
+
+# published parameter counts (reference §7), with the head of the config's keypoint set
+PUBLISHED_PARAMS = {
+    ("hrnet_w32", 17): 28536113,
+    ("hrnet_w32", 14): 28536014,
+    ("hrnet_w48", 17): 63595745,
+    ("hrnet_w48", 14): 63595598,
+    ("simplebaseline_r152", 17): 68635473,
+    ("simplebaseline_r152", 14): 68634702,
+    ("vitpose_b", 17): 89994513,
+}
+
+
+def _family(path):
+    name = os.path.basename(path)
+    if name == "ljof_hrnet.py":  # the documented alias of ljof_hrnet_w32_coco_256x192.py
+        return "hrnet_w32"
+    for fam in ("srpose_hrnet_w32", "hrnet_w32", "hrnet_w48", "simplebaseline_r152", "vitpose_b"):
+        if fam in name:
+            return fam
+    raise AssertionError(f"unknown model family in {name}")
+
+
+class TestConfigsInstantiate(unittest.TestCase):
+    """Building a big backbone takes seconds (ViT-B about 7 s here): each distinct backbone config is
+    built once and reused; heads, losses and codecs are built from every leaf."""
+
+    def test_leaves_instantiate_and_one_batch_reaches_the_loss(self):
+        backbones, checked = {}, set()
+        for path in LEAVES:
+            with self.subTest(config=_rel(path)):
+                cfg = LazyConfig.load(path)
+                point_config_at_fixtures(cfg, batch_size=2)
+                key = str(cfg.model.backbone)
+                if key not in backbones:
+                    backbones[key] = instantiate(cfg.model.backbone)
+                cfg.model.backbone = backbones[key]
+                model = instantiate(cfg.model)
+                k = cfg.model.head.num_keypoints
+                n_params = sum(p.numel() for p in model.parameters())
+                if (_family(path), k) in PUBLISHED_PARAMS:
+                    self.assertEqual(n_params, PUBLISHED_PARAMS[(_family(path), k)])
+                batch = next(iter(instantiate(cfg.dataloader.train)))
+                self.assertEqual(len(batch), 2)
+                self.assertEqual(tuple(batch[0]["image"].shape), (3, 256, 192))
+                self.assertEqual(batch[0]["heatmaps"][0].shape[0], k)
+                test_batch = next(iter(instantiate(cfg.dataloader.test)))
+                self.assertEqual(len(test_batch), 2)
+                evaluator = instantiate(cfg.dataloader.evaluator)
+                self.assertTrue(hasattr(evaluator, "process"))
+                # one training forward per (family, keypoint set, loss type), on a reduced network of
+                # the family (same output resolutions): the data config's targets fit the model's
+                sig = (_family(path), k, cfg.model.loss._target_)
+                if sig in checked:
+                    continue
+                checked.add(sig)
+                small = LazyConfig.load(path)
+                shrink_model(small)
+                torch.manual_seed(0)
+                model = instantiate(small.model).train()
+                with EventStorage(), torch.no_grad():
+                    losses = model(batch)
+                expected = {"loss_heatmap", "loss_limb"} if "ljof" in path else {"loss_heatmap"}
+                self.assertEqual(set(losses), expected)
+                self.assertTrue(all(torch.isfinite(v) for v in losses.values()), losses)
+
+    def test_ljof_changes_nothing_at_inference(self):
+        """Parameter count, state-dict tensors and FLOPs of the inference model: baseline == +LJOF."""
+        from fvcore.nn import FlopCountAnalysis
+
+        pairs = [
+            ("hrnet_w32_coco_256x192.py", "ljof_hrnet_w32_coco_256x192.py"),
+            ("srpose_hrnet_w32_coco_256x192.py", "ljof_srpose_hrnet_w32_coco_256x192.py"),
+        ]
+        expected_params = {
+            "hrnet_w32_coco_256x192.py": 28536113,
+            "hrnet_w32_crowdpose_256x192.py": 28536014,
+        }
+        for base_file, ljof_file in pairs:
+            with self.subTest(pair=base_file):
+                models = []
+                for name in (base_file, ljof_file):
+                    torch.manual_seed(0)
+                    models.append(
+                        instantiate(LazyConfig.load(os.path.join(CONFIG_DIR, name)).model).eval()
+                    )
+                base, ljof = models
+                n_base = sum(p.numel() for p in base.parameters())
+                self.assertEqual(n_base, sum(p.numel() for p in ljof.parameters()))
+                if base_file in expected_params:
+                    self.assertEqual(n_base, expected_params[base_file])
+                sd_base, sd_ljof = base.state_dict(), ljof.state_dict()
+                self.assertEqual(list(sd_base), list(sd_ljof))
+                for k in sd_base:
+                    self.assertEqual(sd_base[k].shape, sd_ljof[k].shape, k)
+                image = torch.rand(1, 3, 256, 192)
+                flops = []
+                for m in models:
+                    counter = FlopCountAnalysis(_Heatmaps(m), image)
+                    counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+                    flops.append(counter.total())
+                self.assertGreater(flops[0], 1e9)
+                self.assertEqual(flops[0], flops[1])
+
+
+class _Heatmaps(torch.nn.Module):
+    """The inference computation of a TopDownPoseEstimator on normalised crops (flip test included)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images):
+        return self.model.predict_heatmaps(images)[-1]
+
+
+if __name__ == "__main__":
+    unittest.main()
