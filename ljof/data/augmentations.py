@@ -40,6 +40,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_IDENTITY = np.eye(2, 3)
+
 
 def truncated_normal(size=None) -> np.ndarray:
     """Standard normal draws truncated to [-1, 1], from numpy's global RNG.
@@ -176,13 +178,16 @@ class TopDownAugInput:
         if self.image is None:
             raise ValueError("TopDownAugInput: set_image() before the top-down warp")
         # crop px <- frame px <- original px <- stored image px
-        self.warp_matrix = compose_affine(tfm.matrix, self.frame_matrix)
-        inv = np.linalg.inv(self.image_matrix[:, :2])
-        stored_to_orig = np.concatenate([inv, -(inv @ self.image_matrix[:, 2])[:, None]], axis=1)
+        self.warp_matrix = (
+            compose_affine(tfm.matrix, self.frame_matrix) if self.flipped else tfm.matrix
+        )
+        pixel_matrix = self.warp_matrix
+        if not np.array_equal(self.image_matrix, _IDENTITY):  # e.g. a reduced-size decode
+            inv = np.linalg.inv(self.image_matrix[:, :2])
+            stored_to_orig = np.concatenate([inv, -(inv @ self.image_matrix[:, 2])[:, None]], 1)
+            pixel_matrix = compose_affine(self.warp_matrix, stored_to_orig)
         pixel_tfm = TopDownAffineTransform(
-            compose_affine(self.warp_matrix, stored_to_orig),
-            tfm.output_size,
-            border_value=tfm.border_value,
+            pixel_matrix, tfm.output_size, border_value=tfm.border_value
         )
         self.image = pixel_tfm.apply_image(self.image)
         self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])

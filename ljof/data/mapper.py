@@ -221,17 +221,16 @@ class TopDownDatasetMapper:
         crop = aug_input.image
         if crop.ndim == 2:
             crop = crop[:, :, None]
+        f32 = np.float32
         sample = {
-            "image": torch.as_tensor(np.ascontiguousarray(crop.transpose(2, 0, 1))),
-            "center": torch.as_tensor(
-                self._original_center(aug_input, record), dtype=torch.float32
-            ),
-            "scale": torch.as_tensor(aug_input.scale, dtype=torch.float32),
+            "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),
+            "center": torch.from_numpy(self._original_center(aug_input, record)),
+            "scale": torch.from_numpy(np.array(aug_input.scale, f32)),
             "rotation": float(aug_input.rotation),
             "flip": bool(aug_input.flipped),
-            "warp_matrix": torch.as_tensor(aug_input.warp_matrix, dtype=torch.float32),
-            "bbox_area": float(aug_input.scale[0] * aug_input.scale[1]),
-            "keypoints": torch.as_tensor(aug_input.keypoints, dtype=torch.float32),
+            "warp_matrix": torch.from_numpy(aug_input.warp_matrix.astype(f32)),
+            "bbox_area": float(aug_input.scale[0]) * float(aug_input.scale[1]),
+            "keypoints": torch.from_numpy(np.array(aug_input.keypoints, f32)),
         }
         for key in (
             "image_id",
