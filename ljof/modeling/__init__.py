@@ -1,4 +1,5 @@
 """Modeling: backbones, heatmap heads, losses and the top-down meta-architecture."""
+
 from .losses import *
 from .backbone import *
 from .heads import *
@@ -6,3 +7,4 @@ from .meta_arch import *
 from .complexity import PoseNetwork, count_parameters, fvcore_gflops, hrnet_convention_gflops
 from .presets import POSE_NETWORKS, build_pose_network
 from .detector_pose import BOX_SOURCES, DetectorPoseModel
+from .config import add_topdown_config

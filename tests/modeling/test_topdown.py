@@ -193,5 +193,25 @@ class TestInputErrors(unittest.TestCase):
             )
 
 
+class TestYacsRoute(unittest.TestCase):
+    def test_build_model_from_registry(self):
+        from detectron2.config import get_cfg
+        from detectron2.modeling import build_model
+
+        from ljof.modeling import add_topdown_config
+
+        cfg = get_cfg()
+        add_topdown_config(cfg)
+        cfg.MODEL.META_ARCHITECTURE = "TopDownPoseEstimator"
+        cfg.MODEL.DEVICE = "cpu"
+        cfg.MODEL.TOPDOWN.NETWORK = "hrnet_tiny"
+        cfg.MODEL.TOPDOWN.KEYPOINT_SET = "crowdpose"
+        model = build_model(cfg)
+        self.assertIsInstance(model, TopDownPoseEstimator)
+        self.assertEqual(model.head.final_layer.out_channels, 14)
+        self.assertEqual(model.keypoint_flip_indices[:2], [1, 0])
+        self.assertEqual(model.keypoint_flip_indices[12:], [12, 13])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY
 from detectron2.structures import Boxes, Instances
 from detectron2.utils.events import get_event_storage
@@ -49,6 +50,7 @@ class TopDownPoseEstimator(nn.Module):
             None writes ``bbox_score`` alone.
     """
 
+    @configurable
     def __init__(
         self,
         *,
@@ -87,6 +89,47 @@ class TopDownPoseEstimator(nn.Module):
         # Not persistent: checkpoints hold weights only, as detectron2's GeneralizedRCNN does.
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
+
+    @classmethod
+    def from_config(cls, cfg):
+        """yacs route (``build_model(cfg)``): reads ``cfg.MODEL.TOPDOWN`` (:func:`add_topdown_config`)."""
+        from ljof.data.codecs import build_codec
+        from ljof.data.datasets import get_keypoint_set_metadata
+        from ljof.data.mapper import flip_indices_from_metadata
+
+        from ..losses import KeypointMSELoss
+        from ..presets import build_pose_network
+
+        t = cfg.MODEL.TOPDOWN
+        meta = get_keypoint_set_metadata(t.KEYPOINT_SET)
+        num_keypoints = len(meta["keypoint_names"])
+        w, h = t.INPUT_SIZE
+        backbone, head = build_pose_network(
+            t.NETWORK,
+            num_keypoints=num_keypoints,
+            img_size=(h, w),
+            drop_path_rate=t.DROP_PATH_RATE,
+        )
+        codec = build_codec(
+            t.CODEC,
+            input_size=tuple(t.INPUT_SIZE),
+            heatmap_size=tuple(t.HEATMAP_SIZE),
+            sigma=t.SIGMA,
+        )
+        return {
+            "backbone": backbone,
+            "head": head,
+            "loss": KeypointMSELoss(),
+            "codec": codec,
+            "keypoint_flip_indices": flip_indices_from_metadata(meta),
+            "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
+            "pixel_std": list(cfg.MODEL.PIXEL_STD),
+            "flip_test": t.FLIP_TEST,
+            "shift_heatmap": t.SHIFT_HEATMAP,
+            "input_format": cfg.INPUT.FORMAT,
+            "network_format": t.NETWORK_FORMAT,
+            "rescore_keypoint_thr": t.RESCORE_KEYPOINT_THR,
+        }
 
     @property
     def device(self) -> torch.device:
