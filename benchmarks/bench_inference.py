@@ -9,8 +9,9 @@ the mapper. Random weights (compute does not depend on them).
 
 Each (model, batch, flip) runs in its own child process so that its peak memory is its own: peak RSS
 (``ru_maxrss``) on CPU, ``torch.cuda.max_memory_allocated`` on CUDA. ``--quick`` measures one timed
-iteration per setting after one warm-up; otherwise ``--iters`` (default 3). CPU threads: ``--threads``
-(default 1: on a shared machine torch's multi-threaded kernels make timings swing by 10x; 0 keeps torch's
+iteration per setting after one warm-up; otherwise ``--iters`` (default 3); either way a setting keeps
+being timed for at least ``--min-seconds`` (default 3), and the figure is the median time per batch.
+CPU threads: ``--threads`` (default 1: on a shared machine torch's multi-threaded kernels make timings swing by 10x; 0 keeps torch's
 default). Prints a table, then one JSON line of the figures.
 """
 
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -82,30 +84,37 @@ def _sync(device: str):
         torch.cuda.synchronize()
 
 
-def run_one(name: str, batch: int, flip: bool, iters: int, warmup: int, device: str) -> dict:
-    """Time one setting in this process; returns its figures."""
+def run_one(
+    name: str, batch: int, flip: bool, iters: int, warmup: int, device: str, min_seconds: float
+) -> dict:
+    """Time one setting in this process: median seconds per batch over at least ``iters`` timed
+    iterations and at least ``min_seconds`` of timing (robust to a noisy shared machine)."""
     model = build_model(name, device)
     model.flip_test = flip
     inputs = make_batch(batch)
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
+    times = []
     with torch.inference_mode():
         for _ in range(warmup):
             model(inputs)
         _sync(device)
-        start = time.perf_counter()
-        for _ in range(iters):
+        total = 0.0
+        while len(times) < iters or total < min_seconds:
+            start = time.perf_counter()
             model(inputs)
-        _sync(device)
-        elapsed = time.perf_counter() - start
+            _sync(device)
+            times.append(time.perf_counter() - start)
+            total += times[-1]
+    median = statistics.median(times)
     out = {
         "model": name,
         "batch": batch,
         "flip": flip,
-        "iters": iters,
-        "seconds_per_batch": elapsed / iters,
-        "instances_per_s": batch * iters / elapsed,
+        "iters": len(times),
+        "seconds_per_batch": median,
+        "instances_per_s": batch / median,
         "rss_after_build_mib": round(rss_model, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -121,6 +130,9 @@ def parse_args(argv=None):
     parser.add_argument("--flip", nargs="+", choices=["on", "off"], default=["off", "on"])
     parser.add_argument("--iters", type=int, default=3, help="timed iterations per setting")
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument(
+        "--min-seconds", type=float, default=3.0, help="keep timing a setting at least this long"
+    )
     parser.add_argument("--quick", action="store_true", help="1 timed iteration per setting")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
@@ -152,6 +164,7 @@ def main(argv=None):
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--models", m]
         cmd += ["--batch-sizes", str(b), "--flip", f, "--iters", str(iters)]
         cmd += ["--warmup", str(args.warmup), "--device", args.device]
+        cmd += ["--min-seconds", str(args.min_seconds)]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
