@@ -11,8 +11,8 @@ Each (model, batch, flip) runs in its own child process so that its peak memory 
 (``ru_maxrss``) on CPU, ``torch.cuda.max_memory_allocated`` on CUDA. ``--quick`` measures one timed
 iteration per setting after one warm-up; otherwise ``--iters`` (default 3); either way a setting keeps
 being timed for at least ``--min-seconds`` (default 3), and the figure is the median time per batch.
-CPU threads: ``--threads`` (default 1: on a shared machine torch's multi-threaded kernels make timings swing by 10x; 0 keeps torch's
-default). Prints a table, then one JSON line of the figures.
+CPU threads: ``--threads`` (default 1: on a shared machine torch's multi-threaded kernels make timings
+swing by 10x; 0 keeps torch's default). Prints a table, then one JSON line of the figures.
 """
 
 import argparse
