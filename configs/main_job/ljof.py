@@ -1,0 +1,14 @@
+"""Main job, LJOF: ``baseline.py`` + Limb Joint Augmentation + the Dynamic Structure Loss (λ stepped from
+0 to 1 at a third of training by ``LimbLambdaHook``), exactly as the paper configs add them
+(``configs/common/ljof.py``). The inference model is the baseline's.
+"""
+
+from ..common.ljof import dsl_coco as _dsl
+from ..common.ljof import lambda_hook as _lambda_hook
+from ..common.ljof import lja_coco as _lja
+from .baseline import dataloader, lr_multiplier, model, optimizer, train
+
+dataloader.train.mapper.lja = _lja
+model.loss = _dsl
+train.hooks = [_lambda_hook]
+train.output_dir = "./output/main_job/ljof"
