@@ -312,14 +312,15 @@ class DARKHeatmap(MSRAHeatmap):
 def _quarter_offset(heatmaps: np.ndarray, locs: np.ndarray) -> np.ndarray:
     """Move each integer maximum 0.25 px toward its higher neighbour along x and y (MSRA decoding).
 
-    A direction is refined only where both neighbours exist on the map.
+    The border conditions are MMPose 1.x's (reference §1.5), kept for comparable numbers: x is refined
+    where ``1 < x < w - 1 and 0 < y``, y where ``1 < y < h - 1 and 0 < x``.
     """
     m, h, w = heatmaps.shape
     idx = np.arange(m)
     x = locs[:, 0].astype(np.int64)
     y = locs[:, 1].astype(np.int64)
-    can_x = (x > 0) & (x < w - 1)
-    can_y = (y > 0) & (y < h - 1)
+    can_x = (x > 1) & (x < w - 1) & (y > 0)
+    can_y = (y > 1) & (y < h - 1) & (x > 0)
     xr, xl = np.clip(x + 1, 0, w - 1), np.clip(x - 1, 0, w - 1)
     yd, yu = np.clip(y + 1, 0, h - 1), np.clip(y - 1, 0, h - 1)
     dx = np.where(can_x, heatmaps[idx, y, xr] - heatmaps[idx, y, xl], 0.0)

@@ -34,6 +34,7 @@ __all__ = [
     "crop_to_image",
     "image_to_crop",
     "hflip_matrix",
+    "compose_affine",
     "TopDownAffineTransform",
     "PixelHFlipTransform",
 ]

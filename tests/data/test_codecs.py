@@ -57,6 +57,10 @@ class TestMSRAHeatmap(unittest.TestCase):
         kp, sc = codec.decode(hm)
         np.testing.assert_allclose(kp[0], [(20 + 0.25) * 4, (10 - 0.25) * 4])
         self.assertEqual(sc[0], 1.0)
+        # MMPose's border rule: no x step at x = 1 (needs 1 < x < w - 1), the y step still applies
+        hm = np.zeros((1, 64, 48), np.float32)
+        hm[0, 10, 1], hm[0, 10, 2], hm[0, 11, 1] = 1.0, 0.5, 0.5
+        np.testing.assert_allclose(codec.decode(hm)[0][0], [1 * 4, (10 + 0.25) * 4])
 
     def test_weights_zero_for_unlabeled_and_outside(self):
         codec = MSRAHeatmap()
