@@ -243,6 +243,7 @@ class TopDownDatasetMapper:
         ):
             if key in record:
                 sample[key] = record[key]
+        sample["bbox"] = [float(v) for v in bbox]  # a copy: the record is never shared or modified
         sample.setdefault("bbox_score", 1.0)
         if self.is_train:
             heatmaps, weights = [], []
