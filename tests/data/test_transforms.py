@@ -1,5 +1,6 @@
 import unittest
 
+import cv2
 import numpy as np
 
 from ljof.data import MSRAHeatmap, TopDownDatasetMapper, UDPHeatmap, crop_to_image
@@ -39,6 +40,24 @@ class TestGeometry(unittest.TestCase):
         np.testing.assert_allclose(back[:, 1], pts[:, 1] / 256 * 200 + 200 - 100, rtol=1e-6)
         udp = crop_to_image(pts, c, s, (192, 256), use_udp=True)
         np.testing.assert_allclose(udp[:, 0], pts[:, 0] * 150 / 191 + 300 - 75, rtol=1e-6)
+
+    def test_msra_matrix_equals_three_point_construction(self):
+        # reference §1.3: src points = centre, centre + R(rot) [-s_w/2, 0], and the point perpendicular
+        # to them; dst points = crop centre, crop centre + [-w/2, 0], and the perpendicular point.
+        def third(a, b):
+            d = a - b
+            return b + np.array([-d[1], d[0]])
+
+        for rot in (0.0, 30.0, -65.0):
+            c, s = np.array([210.0, 140.0]), fix_aspect_ratio([90.0, 100.0], 0.75)
+            t = np.deg2rad(rot)
+            r = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+            src = [c, c + r @ [-s[0] / 2, 0.0]]
+            dst = [np.array([96.0, 128.0]), np.array([0.0, 128.0])]
+            src.append(third(*src))
+            dst.append(third(*dst))
+            expected = cv2.getAffineTransform(np.float32(src), np.float32(dst))
+            np.testing.assert_allclose(get_warp_matrix(c, s, rot, (192, 256)), expected, atol=1e-4)
 
     def test_inverse_with_rotation_and_batches(self):
         rng = np.random.default_rng(0)
