@@ -153,6 +153,7 @@ def main(argv=None):
             iters,
             args.warmup,
             args.device,
+            args.min_seconds,
         )
         print(json.dumps(res))
         return res
