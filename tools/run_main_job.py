@@ -11,7 +11,7 @@
 5. prints the table (AP, AP50, AP75, AR) and ends with one JSON line of the figures.
 
     python tools/run_main_job.py --output output/main_job            # the default (~6-8 min, 2 cores)
-    python tools/run_main_job.py --output /tmp/mj --iters 60 --quick  # the CI version
+    python tools/run_main_job.py --output /tmp/mj --quick  # the CI version (150 iterations)
 """
 
 import ljof  # noqa: F401  (first: compat shims)
@@ -70,7 +70,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--quick",
         action="store_true",
-        help="CI version: a smaller dataset (train 200, val 10, occluded 60) and 60 iterations",
+        help="CI version: a smaller dataset (train 200, val 10, occluded 60) and 150 iterations",
     )
     p.add_argument("--skip-training", action="store_true", help="reuse the models in --output")
     p.add_argument(
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     logging.getLogger("ljof").setLevel(logging.INFO)
     torch.set_num_threads(max(1, args.threads))
     if args.iters is None:
-        args.iters = 60 if args.quick else 600
+        args.iters = 150 if args.quick else 500
     args.output = os.path.abspath(args.output)
     data_root = os.path.abspath(args.data_root or os.path.join(args.output, "data"))
     os.makedirs(args.output, exist_ok=True)

@@ -45,7 +45,7 @@ dataloader.test.num_workers = 0
 dataloader.evaluator.dataset_name = "ljof_synth_occluded"
 dataloader.test_datasets = ["ljof_synth_occluded"]
 
-optimizer.lr = 2e-3
+optimizer.lr = 5e-3
 lr_multiplier = L(WarmupParamScheduler)(
     scheduler=L(CosineParamScheduler)(start_value=1.0, end_value=0.02),
     warmup_length=0.05,
@@ -55,7 +55,7 @@ lr_multiplier = L(WarmupParamScheduler)(
 train.init_checkpoint = ""  # from scratch
 train.device = "cpu"
 train.amp.enabled = False
-train.max_iter = 600
+train.max_iter = 500
 train.eval_period = 0  # tools/run_main_job.py evaluates the final models
 train.checkpointer = dict(period=100000, max_to_keep=1)  # only model_final.pth
 train.log_period = 20

@@ -7,8 +7,8 @@ Layout under ``root``::
 
 Every image has its own seed (``[seed, split index, image index]``), so a split is reproducible for a
 seed and independent of the others. Annotations: ``keypoints`` (17 × (x, y, v)), ``num_keypoints`` (v > 0),
-``bbox`` (the person's full, amodal extent clipped to the image, XYWH), ``area`` (pixel area of the full
-silhouette), ``iscrowd`` 0.
+``bbox`` (the person's full, amodal extent clipped to the image, XYWH), ``area`` (the box area w × h, the
+OKS scale, as in OCHuman's COCO-format files), ``silhouette_area`` (pixels of the full figure), ``iscrowd`` 0.
 """
 
 import json
@@ -118,7 +118,10 @@ def _render_one(job) -> Tuple[Dict, List[Dict]]:
                 "keypoints": [round(float(v), 2) for v in kpts.reshape(-1)],
                 "num_keypoints": n_labeled,
                 "bbox": [round(float(v), 2) for v in scene.boxes[p]],
-                "area": float(scene.areas[p]),
+                # OKS scale: the box area, as OCHuman's COCO-format files (reference §3.1); the
+                # stick figures' silhouettes are much thinner than real people's masks
+                "area": round(float(scene.boxes[p][2] * scene.boxes[p][3]), 2),
+                "silhouette_area": float(scene.areas[p]),
                 "iscrowd": 0,
             }
         )
