@@ -22,7 +22,6 @@ def add_topdown_config(cfg) -> None:
     cfg.MODEL.TOPDOWN.FLIP_TEST = True
     cfg.MODEL.TOPDOWN.SHIFT_HEATMAP = True
     cfg.MODEL.TOPDOWN.DROP_PATH_RATE = 0.0
-    cfg.MODEL.TOPDOWN.RESCORE_KEYPOINT_THR = 0.2
     # MMPose's RGB statistics; detectron2's INPUT.FORMAT is the format the mapper delivers
     cfg.MODEL.TOPDOWN.NETWORK_FORMAT = "RGB"
     cfg.MODEL.PIXEL_MEAN = [123.675, 116.28, 103.53]

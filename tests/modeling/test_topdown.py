@@ -193,6 +193,19 @@ class TestInputErrors(unittest.TestCase):
             )
 
 
+class TestInstanceScore(unittest.TestCase):
+    def test_box_score_by_default_and_optional_rescoring(self):
+        crop = torch.zeros(3, 256, 192, dtype=torch.uint8)
+        model = _model(UDPHeatmap(), shift=False).eval()
+        out = model([_sample(crop, (300, 200), (240, 320))])[0]
+        self.assertAlmostEqual(float(out["instances"].scores[0]), 0.9, places=6)
+        model.rescore_keypoint_thr = 0.0
+        out = model([_sample(crop, (300, 200), (240, 320))])[0]
+        s = out["keypoints"][:, 2]
+        expected = 0.9 * float(s[s > 0].mean())
+        self.assertAlmostEqual(float(out["instances"].scores[0]), expected, places=5)
+
+
 class TestYacsRoute(unittest.TestCase):
     def test_build_model_from_registry(self):
         from detectron2.config import get_cfg

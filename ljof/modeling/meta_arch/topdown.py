@@ -45,9 +45,10 @@ class TopDownPoseEstimator(nn.Module):
         input_format: channel order of the images the mapper gives (``"BGR"``, detectron2's default).
         network_format: channel order the network expects (``"RGB"`` for every published pose
             checkpoint); channels are swapped when the two differ.
-        rescore_keypoint_thr: the instance score written to ``Instances.scores`` is ``bbox_score`` times
-            the mean keypoint score over keypoints scoring above this threshold (MMPose's rescoring);
-            None writes ``bbox_score`` alone.
+        rescore_keypoint_thr: None (default): ``Instances.scores`` is the box score, as in Keypoint
+            R-CNN and as ``ljof.evaluation`` expects (it rescores itself). A float: the box score times
+            the mean keypoint score over keypoints above it (MMPose's rescoring, for scoring with
+            detectron2's ``COCOEvaluator``, which does not rescore).
     """
 
     @configurable
@@ -65,7 +66,7 @@ class TopDownPoseEstimator(nn.Module):
         shift_heatmap: bool = True,
         input_format: str = "BGR",
         network_format: str = "RGB",
-        rescore_keypoint_thr: Optional[float] = 0.2,
+        rescore_keypoint_thr: Optional[float] = None,
     ):
         super().__init__()
         for name, fmt in (("input_format", input_format), ("network_format", network_format)):
@@ -128,7 +129,6 @@ class TopDownPoseEstimator(nn.Module):
             "shift_heatmap": t.SHIFT_HEATMAP,
             "input_format": cfg.INPUT.FORMAT,
             "network_format": t.NETWORK_FORMAT,
-            "rescore_keypoint_thr": t.RESCORE_KEYPOINT_THR,
         }
 
     @property
