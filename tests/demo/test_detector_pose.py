@@ -169,3 +169,37 @@ class TestDetectorPose(unittest.TestCase):
     def test_bad_box_source(self):
         with self.assertRaisesRegex(ValueError, "box_source"):
             DetectorPoseModel(detector=None, pose_model=None, box_source="boxes")
+
+
+class TestWeights(unittest.TestCase):
+    def test_pose_and_whole_model_checkpoints_load(self):
+        import os
+        import tempfile
+
+        from detectron2.config import LazyCall as L
+        from detectron2.config import LazyConfig
+        from omegaconf import OmegaConf
+
+        from ljof.predictor import build_detector_pose_model
+        from tests.common import ROOT
+
+        pose_cfg = LazyConfig.load(os.path.join(ROOT, "configs", "main_job", "baseline.py")).model
+        cfg = OmegaConf.create()
+        cfg.model = L(DetectorPoseModel)(
+            detector=None, pose_model=pose_cfg, box_source="gt", gt_dataset="unused"
+        )
+        torch.manual_seed(1)
+        reference = build_detector_pose_model(cfg, device="cpu")
+        with tempfile.TemporaryDirectory() as tmp:
+            pose_path = os.path.join(tmp, "pose.pth")
+            torch.save({"model": reference.pose_model.state_dict()}, pose_path)
+            whole_path = os.path.join(tmp, "whole.pth")
+            torch.save({"model": reference.state_dict()}, whole_path)
+            for key, path in (("pose_init_checkpoint", pose_path), ("init_checkpoint", whole_path)):
+                cfg.train = {key: path}
+                torch.manual_seed(2)  # a different random init, replaced by the checkpoint
+                loaded = build_detector_pose_model(cfg, device="cpu")
+                for (name, a), b in zip(
+                    reference.state_dict().items(), loaded.state_dict().values()
+                ):
+                    self.assertTrue(torch.equal(a, b), f"{key}: {name} differs")
