@@ -8,11 +8,13 @@ One process, one thread (OpenCV and torch limited to one thread). For every pers
   encode: the least work any top-down pipeline does per sample;
 * ``mapper``: :class:`ljof.data.TopDownDatasetMapper` in training mode with the standard random policy
   (flip, half-body, shift/scale/rotation), MSRA targets, no LJA;
-* ``mapper_lja``: the same with :class:`ljof.data.LimbJointAugmentation`.
+* ``mapper_lja``: the same with :class:`ljof.data.LimbJointAugmentation`;
+* ``lja_stage``: the LJA step alone, timed on the ``mapper`` crops (its cost relative to the mapper is a
+  finer estimate than the difference of the two totals, which the machine's noise blurs).
 
 Each variant runs with and without reduced-size JPEG decoding (``reduced_decoding``), reported separately.
-Variants are interleaved pass by pass (the same random policy in every mapper variant), so that a noisy
-shared machine affects them alike; each time per sample is given as the median over passes and as the
+Variants are interleaved record by record (the same random policy in every mapper variant), so that a
+noisy shared machine affects them alike; each time per sample is given as the median over passes and as the
 mean of each record's fastest pass ("best"). Targets: ``mapper`` time per sample <= 1.25x the floor's;
 LJA adds <= 5%. Ends with one JSON line of the figures.
 """
@@ -31,7 +33,7 @@ import ljof  # noqa: F401
 from detectron2.data import MetadataCatalog
 from detectron2.utils.logger import setup_logger
 
-from ljof.data import LimbJointAugmentation, MSRAHeatmap, TopDownDatasetMapper
+from ljof.data import LimbJointAugmentation, MSRAHeatmap, TopDownAugInput, TopDownDatasetMapper
 from ljof.data.datasets import get_topdown_dataset, register_keypoint_dataset
 from ljof.data.transforms import bbox_xywh_to_center_scale, fix_aspect_ratio, get_warp_matrix
 
@@ -102,15 +104,44 @@ def main():
         for r in records:
             fn(r)
     times = {k: np.zeros((args.passes, len(records))) for k in variants}
+    keys = list(variants)
     for p in range(args.passes):
-        for key, fn in variants.items():
-            np.random.seed(args.seed + p)  # the same random policy for every mapper variant
-            for i, r in enumerate(records):
+        for i, r in enumerate(records):
+            # Every variant maps this record back to back (in a rotating order), with the same seed:
+            # the same random policy, and the same state of the shared machine as far as possible.
+            shift = (p * len(records) + i) % len(keys)
+            for key in keys[shift:] + keys[:shift]:
+                np.random.seed(args.seed + p * len(records) + i)
                 t0 = time.perf_counter()
-                fn(r)
+                variants[key](r)
                 times[key][p, i] = time.perf_counter() - t0
         if (p + 1) % 10 == 0:
             logger.info(f"pass {p + 1}/{args.passes}")
+
+    # The LJA stage alone, on the mapper's own crops (what the LJA variant adds): a finer estimate of its
+    # cost than the difference of two noisy totals.
+    plain = variants["mapper"]
+    stage = np.zeros((args.passes, len(records)))
+    for p in range(args.passes):
+        for i, r in enumerate(records):
+            np.random.seed(args.seed + p * len(records) + i)
+            sample = plain(r)
+            crop = np.ascontiguousarray(sample["image"].numpy().transpose(1, 2, 0))
+            box = np.asarray(r["bbox"][2:4], np.float32) * np.linalg.norm(
+                sample["warp_matrix"].numpy()[:, :2], axis=0
+            )
+            inp = TopDownAugInput(
+                crop,
+                keypoints=sample["keypoints"].numpy(),
+                center=sample["center"].numpy(),
+                scale=sample["scale"].numpy(),
+                box_size=box,
+                image_size=crop.shape[:2],
+            )
+            t0 = time.perf_counter()
+            lja(inp)
+            stage[p, i] = time.perf_counter() - t0
+    times["lja_stage"] = stage
 
     # Two estimates of the time per sample: the median over passes of the pass mean, and the mean over
     # records of each record's fastest pass (other processes only ever add time, so the minimum is the
@@ -118,6 +149,10 @@ def main():
     median = {k: float(np.median(v.mean(axis=1))) for k, v in times.items()}
     best = {k: float(v.min(axis=0).mean()) for k, v in times.items()}
     figures = {"samples": len(records), "passes": args.passes}
+    figures["lja_stage_ms_per_sample"] = round(1000 * median["lja_stage"], 3)
+    figures["lja_stage_best_ms_per_sample"] = round(1000 * best["lja_stage"], 3)
+    figures["lja_stage_over_mapper"] = round(1 + median["lja_stage"] / median["mapper"], 3)
+    figures["lja_stage_over_mapper_best"] = round(1 + best["lja_stage"] / best["mapper"], 3)
     for key in variants:
         figures[f"{key}_samples_per_s"] = round(1.0 / median[key], 1)
         figures[f"{key}_ms_per_sample"] = round(1000 * median[key], 3)
