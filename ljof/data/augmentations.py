@@ -146,7 +146,12 @@ class TopDownAugInput:
             self._flip(tfm)
         elif isinstance(tfm, TopDownAffineTransform):
             self._warp(tfm)
-        else:  # any other transform (e.g. photometric): apply it to what we have now
+        else:  # any other transform (e.g. photometric, LJA): apply it to what we have now
+            if self.image is None:
+                raise ValueError(
+                    f"TopDownAugInput: {type(tfm).__name__} needs the image, which is decoded after the "
+                    "window policy; apply pixel transforms after the top-down warp"
+                )
             self.image = tfm.apply_image(self.image)
             self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])
 

@@ -66,6 +66,7 @@ class TopDownDatasetMapper:
         augmentations: the random policy (detectron2 ``Augmentation``s acting on
             :class:`~ljof.data.augmentations.TopDownAugInput`), used only in training. Default (None): the
             standard recipe from the metadata (:func:`build_topdown_augmentations`); ``[]`` disables it.
+            They run before the image is decoded, so they may change the window and flip, not pixels.
         lja: a :class:`~ljof.data.lja.LimbJointAugmentation` applied in crop space in training, or None.
         metadata: a detectron2 ``Metadata`` or dict with the keypoint fields, or
         dataset_name: a registered dataset whose metadata to use.
