@@ -8,15 +8,18 @@ the names of the official code and of MMPose; the ViT keeps the ViTPose / MAE na
   ``head.``, everything else to ``backbone.``.
 * ``mmpose``: MMPose 1.x top-down checkpoints (``backbone.*``, ``head.*``); ``data_preprocessor.*`` and
   other non-model keys are dropped. A ViT stored with mmpretrain's names (``layers.{i}.ln1``,
-  ``ffn.layers.0.0``, ``patch_embed.projection``, ``ln1``) is renamed to ours.
+  ``ffn.layers.0.0``, ``patch_embed.projection``, ``ln1``) is renamed to ours; its ``cls_token`` is
+  dropped and a position embedding for another grid is resized.
 * ``vitpose-official``: ViTPose repository checkpoints (``backbone.*``, ``keypoint_head.*``).
 * ``imagenet-hrnet``: HRNet-Image-Classification weights; the classification-only modules
   (``incre_modules``, ``downsamp_modules``, ``final_layer``, ``classifier``) are dropped, the rest goes to
   ``backbone.``.
 * ``torchvision-resnet``: torchvision ImageNet ResNets; ``fc.*`` dropped, the rest to ``backbone.``.
-* ``mae-vit``: MAE pre-trained ViT encoders; ``norm`` becomes ``last_norm``; ``cls_token``,
-  ``mask_token`` and ``decoder*`` are dropped; the 14x14 patch position embedding is resized (bicubic)
-  to the model's token grid, keeping the class-token slot.
+* ``mmpretrain-vit``: an mmpretrain ``VisionTransformer`` without prefix (MMPose's
+  ``mae_pretrain_vit_base_20230913.pth`` is expected to be one): renamed as for ``mmpose``.
+* ``mae-vit``: MAE pre-trained ViT encoders (original MAE/timm names); ``norm`` becomes ``last_norm``;
+  ``cls_token``, ``mask_token`` and ``decoder*`` are dropped; the 14x14 patch position embedding is
+  resized (bicubic) to the model's token grid, keeping the class-token slot.
 
 Renaming is pure; :func:`ljof.checkpoint.load_converted` compares the result with a model.
 """
@@ -78,11 +81,11 @@ _MMPRETRAIN_VIT = [
 ]
 
 
-def _mmpose(sd: StateDict, **_) -> Tuple[StateDict, List[str]]:
+def _mmpose(sd: StateDict, *, vit_grid: Optional[Sequence[int]] = None, **_):
     out, dropped = {}, []
     vit_mmpretrain = any(k.startswith("backbone.layers.") and ".ln1." in k for k in sd)
     for k, v in sd.items():
-        if not (k.startswith("backbone.") or k.startswith("head.")):
+        if not (k.startswith("backbone.") or k.startswith("head.")) or k == "backbone.cls_token":
             dropped.append(k)
             continue
         if vit_mmpretrain:
@@ -90,8 +93,23 @@ def _mmpose(sd: StateDict, **_) -> Tuple[StateDict, List[str]]:
                 if pattern.search(k):
                     k = pattern.sub(repl, k)
                     break
+        if k == "backbone.pos_embed" and vit_grid is not None:
+            v = _fit_pos_embed(v, vit_grid)
         out[k] = v
     return out, dropped
+
+
+def _mmpretrain_vit(sd: StateDict, **kwargs) -> Tuple[StateDict, List[str]]:
+    """An mmpretrain ``VisionTransformer`` state dict without prefix (e.g. MMPose's MAE ViT-B file)."""
+    kwargs["vit_grid"] = kwargs.get("vit_grid") or (16, 12)
+    return _mmpose({"backbone." + k: v for k, v in sd.items()}, **kwargs)
+
+
+def _fit_pos_embed(pos_embed: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+    """Resize a square-grid position embedding with one class slot to ``grid`` if it differs."""
+    if pos_embed.dim() == 3 and pos_embed.shape[1] != grid[0] * grid[1] + 1:
+        return resize_pos_embed(pos_embed, grid)
+    return pos_embed
 
 
 def _vitpose_official(sd: StateDict, **_) -> Tuple[StateDict, List[str]]:
@@ -156,7 +174,7 @@ def _mae_vit(
         elif k.startswith("norm.") or k.startswith("fc_norm."):
             out["backbone.last_norm." + k.split(".", 1)[1]] = v
         elif k == "pos_embed":
-            out["backbone.pos_embed"] = resize_pos_embed(v, vit_grid)
+            out["backbone.pos_embed"] = _fit_pos_embed(v, vit_grid)
         else:
             out["backbone." + k] = v
     return out, dropped
@@ -170,6 +188,7 @@ FORMATS: Dict[str, Callable[..., Tuple[StateDict, List[str]]]] = {
     "imagenet-hrnet": _imagenet_hrnet,
     "torchvision-resnet": _torchvision_resnet,
     "mae-vit": _mae_vit,
+    "mmpretrain-vit": _mmpretrain_vit,
 }
 
 
@@ -184,6 +203,8 @@ def detect_format(sd: StateDict) -> str:
         return "imagenet-hrnet"
     if "fc.weight" in sd and any(k.startswith("layer4.") for k in keys):
         return "torchvision-resnet"
+    if any(k.startswith("layers.") and ".ln1." in k for k in keys):
+        return "mmpretrain-vit"
     if "cls_token" in sd or (any(k.startswith("blocks.") for k in keys) and "pos_embed" in sd):
         return "mae-vit"
     if "final_layer.weight" in sd:
@@ -202,7 +223,8 @@ def convert_state_dict(
     Args:
         state_dict: the checkpoint's tensors (see :func:`unwrap_checkpoint`).
         fmt: one of :data:`FORMATS`, or ``"auto"`` (:func:`detect_format`).
-        vit_grid: (H', W') token grid of the target ViT (``mae-vit`` only; default 16x12).
+        vit_grid: (H', W') token grid of the target ViT, to resize position embeddings made for another
+            grid (``mae-vit``, ``mmpretrain-vit``: default 16x12; ``mmpose``: only when given).
 
     Returns:
         ``(converted, dropped_keys)``: the renamed tensors and the source keys that have no counterpart

@@ -238,6 +238,40 @@ class TestOtherFormats(unittest.TestCase):
             )
         )
 
+    def test_mmpretrain_vit_without_prefix(self):
+        # the layout of MMPose's MAE ViT-B file: mmpretrain names, no prefix, class token, 14x14 grid
+        model = _model("vitpose_tiny")
+        ours = self._vit_state(model)
+        renames = [
+            ("patch_embed.proj.", "patch_embed.projection."),
+            ("blocks.", "layers."),
+            (".norm1.", ".ln1."),
+            (".norm2.", ".ln2."),
+            (".mlp.fc1.", ".ffn.layers.0.0."),
+            (".mlp.fc2.", ".ffn.layers.1."),
+        ]
+        sd = {}
+        for k, v in ours.items():
+            if k.startswith("last_norm."):
+                k = "ln1." + k.split(".", 1)[1]
+            for a, b in renames:
+                k = k.replace(a, b)
+            sd[k] = v
+        sd["pos_embed"] = torch.randn(1, 197, 64)
+        sd["cls_token"] = torch.zeros(1, 1, 64)
+        self.assertEqual(detect_format(sd), "mmpretrain-vit")
+        converted, dropped = convert_state_dict(sd, "auto")
+        self.assertEqual(dropped, ["backbone.cls_token"])
+        report = load_converted(model, converted)
+        self.assertEqual(report.unexpected, [])
+        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        self.assertTrue(
+            torch.equal(
+                model.backbone.blocks[0].norm1.weight.detach(), ours["blocks.0.norm1.weight"]
+            )
+        )
+        self.assertTrue(torch.equal(model.backbone.last_norm.bias.detach(), ours["last_norm.bias"]))
+
     def test_unsafe_pickle_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "evil.pth")
