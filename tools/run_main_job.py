@@ -269,6 +269,7 @@ def main(argv=None) -> int:
 
     env = dict(os.environ, LJOF_SYNTHETIC_ROOT=data_root, OMP_NUM_THREADS=str(args.threads))
     env["MKL_NUM_THREADS"] = str(args.threads)
+    env["PYTHONUNBUFFERED"] = "1"  # stream the trainer's progress lines
     train_seconds = {}
     for variant in args.variants:
         if args.skip_training:
