@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from detectron2.data import MetadataCatalog
 from detectron2.evaluation import COCOEvaluator
+from detectron2.utils.visualizer import Visualizer
 
 from ljof.data import MSRAHeatmap, UDPHeatmap
 from ljof.modeling import merge_instances_by_image
@@ -114,6 +115,13 @@ class TestOracleEndToEnd(unittest.TestCase):
         evaluator.process(merged, merged)
         res = evaluator.evaluate()
         self.assertAlmostEqual(res["keypoints"]["AP"], 100.0, places=6)
+
+        # detectron2's Visualizer draws the merged Instances unchanged
+        first = merged[0]
+        canvas = np.zeros((first["height"], first["width"], 3), np.uint8)
+        drawn = Visualizer(canvas, meta).draw_instance_predictions(first["instances"]).get_image()
+        self.assertEqual(drawn.shape, canvas.shape)
+        self.assertGreater(int(drawn.sum()), 0)
 
 
 if __name__ == "__main__":
