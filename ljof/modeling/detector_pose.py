@@ -112,7 +112,9 @@ class DetectorPoseModel(nn.Module):
         boxes, scores = self._person_boxes(batched_inputs)
         crops = []
         for i, x in enumerate(batched_inputs):
-            crops += [self._crop(x, i, b, s) for b, s in zip(boxes[i], scores[i])]
+            if boxes[i]:
+                img = self._as_numpy(x, i)
+                crops += [self._crop(x, img, i, b, s) for b, s in zip(boxes[i], scores[i])]
         per_instance = []
         with torch.no_grad():
             for start in range(0, len(crops), self.pose_batch_size):
@@ -175,19 +177,26 @@ class DetectorPoseModel(nn.Module):
         found = self._gt_boxes.get(x["image_id"], [])
         return [b for b, _ in found], [s for _, s in found]
 
-    def _crop(self, x: Dict, index: int, box_xywh, score: float) -> Dict:
-        """One test-mode pose sample (docs/interfaces.md "Mapper samples") cut from the input image."""
-        from ljof.data.augmentations import TopDownAffine, TopDownAugInput
-        from ljof.data.transforms import bbox_xywh_to_center_scale
-
-        image = x["image"]
+    @staticmethod
+    def _as_numpy(x: Dict, index: int) -> np.ndarray:
+        """The input image as a contiguous (H', W', C) uint8 array."""
+        image = x.get("image")
         if not isinstance(image, torch.Tensor) or image.dim() != 3:
             raise ValueError(
-                f"DetectorPoseModel: input {index} needs 'image' as a (C, H, W) tensor"
+                f"DetectorPoseModel: input {index} (image_id={x.get('image_id')}) needs 'image' as "
+                f"a (C, H, W) tensor"
             )
         img = image.permute(1, 2, 0).cpu().numpy()
         if img.dtype != np.uint8:
             img = np.clip(img, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(img)
+
+    def _crop(self, x: Dict, img: np.ndarray, index: int, box_xywh, score: float) -> Dict:
+        """One test-mode pose sample (docs/interfaces.md "Mapper samples") cut from the input image
+        ``img`` ((H', W', C), possibly resized from the original ``height`` x ``width``)."""
+        from ljof.data.augmentations import TopDownAffine, TopDownAugInput
+        from ljof.data.transforms import bbox_xywh_to_center_scale
+
         height = int(x.get("height", img.shape[0]))
         width = int(x.get("width", img.shape[1]))
         # original px -> px of the (possibly resized) input image, pixel-index convention

@@ -203,3 +203,32 @@ class TestWeights(unittest.TestCase):
                     reference.state_dict().items(), loaded.state_dict().values()
                 ):
                     self.assertTrue(torch.equal(a, b), f"{key}: {name} differs")
+
+
+class TestCropGeometry(unittest.TestCase):
+    def test_crop_of_a_resized_image_matches_original_coordinates(self):
+        codec = MSRAHeatmap(input_size=(96, 128), heatmap_size=(24, 32), sigma=2.0)
+        pose = GroundTruthPose([], codec, list(range(17)))
+        model = DetectorPoseModel(detector=None, pose_model=pose, box_source="gt", gt_dataset="x")
+        height, width = 300, 400
+        original = np.zeros((height, width, 3), np.uint8)
+        point = (230.0, 140.0)  # pixel-index coordinates of a bright 9x9 square's centre
+        original[136:145, 226:235] = 255
+        resized = cv2.resize(original, (200, 150), interpolation=cv2.INTER_AREA)  # half size
+        x = {
+            "image": torch.as_tensor(resized.transpose(2, 0, 1).copy()),
+            "height": height,
+            "width": width,
+        }
+        box = np.array([205.0, 105.0, 48.0, 64.0])  # small: 1 original px = ~1.6 crop px
+        sample = model._crop(x, model._as_numpy(x, 0), 0, box, 0.9)
+        crop = sample["image"].numpy()[0].astype(np.float64)
+        ys, xs = np.nonzero(crop > 0)
+        weights = crop[ys, xs]
+        found = (np.sum(xs * weights) / weights.sum(), np.sum(ys * weights) / weights.sum())
+        expected = image_to_crop(
+            np.array([point]), sample["center"].numpy(), sample["scale"].numpy(), codec.input_size
+        )[0]
+        np.testing.assert_allclose(found, expected, atol=0.3)
+        self.assertEqual(sample["bbox_score"], 0.9)
+        self.assertEqual((sample["height"], sample["width"]), (height, width))
