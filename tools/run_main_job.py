@@ -106,6 +106,7 @@ def train(variant: str, args, data_root: str, env) -> float:
         for line in proc.stdout:
             log.write(line)
             if "eta:" in line or "Error" in line or "Traceback" in line:
+                log.flush()
                 print(f"[{variant}] {line.rstrip()}", flush=True)
         rc = proc.wait()
     if rc != 0:
@@ -186,7 +187,7 @@ def draw_predictions(path: str, models, count: int = 4):
         cols = []
         for label, predictor in predictors.items():
             inst = predictor(image, image_id=image_id)
-            vis = Visualizer(image[:, :, ::-1], metadata=meta, scale=1.5)
+            vis = Visualizer(image[:, :, ::-1], metadata=meta, scale=1.25)
             out = vis.draw_instance_predictions(inst.to("cpu")).get_image()[:, :, ::-1].copy()
             cv2.putText(out, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
             cols.append(out)
