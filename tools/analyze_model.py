@@ -81,7 +81,11 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     setup_logger(name="ljof")
     setup_logger(name=__name__)
-    torch.set_grad_enabled(False)
+    with torch.no_grad():
+        return _analyze(args)
+
+
+def _analyze(args) -> dict:
     net, size = build(args)
     figures = {"parameters": None, "fvcore_gflops": None, "hrnet_gflops": None}
     if "parameter" in args.tasks:

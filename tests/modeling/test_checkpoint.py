@@ -141,7 +141,7 @@ class TestOfficialHRNet(unittest.TestCase):
             bad["conv1.weight"] = torch.zeros(64, 3, 5, 5)
             torch.save(bad, path)
             with self.assertRaisesRegex(ValueError, "backbone.conv1.weight.*\\(64, 3, 5, 5\\)"):
-                PoseCheckpointer(_model("hrnet_w32")).load(path)
+                PoseCheckpointer(again).load(path)
 
 
 class TestOtherFormats(unittest.TestCase):

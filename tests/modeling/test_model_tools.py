@@ -69,6 +69,7 @@ class TestAnalyzeModel(unittest.TestCase):
             with open(cfg, "w") as f:
                 f.write(TINY_CONFIG)
             _, figures = _run(_tool("analyze_model"), ["--config-file", cfg, "--json"])
+        self.assertTrue(torch.is_grad_enabled())  # the tool must not change global state
         net = PoseNetwork(*build_pose_network("hrnet_tiny"))
         self.assertEqual(figures["parameters"], sum(p.numel() for p in net.parameters()))
         self.assertAlmostEqual(
