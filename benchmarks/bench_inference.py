@@ -159,6 +159,7 @@ def main(argv=None):
         return res
     setup_logger(name="ljof")
     setup_logger(name=__name__)
+    load_start = os.getloadavg()[0]  # a shared machine: record how busy it was
     settings = [(m, b, f) for m in args.models for b in args.batch_sizes for f in args.flip]
     results = []
     for i, (m, b, f) in enumerate(settings):
@@ -192,6 +193,8 @@ def main(argv=None):
         "device": args.device,
         "threads": args.threads or torch.get_num_threads(),
         "iters": iters,
+        "loadavg_1min_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        "cpu_count": os.cpu_count(),
         "results": results,
     }
     print(json.dumps(figures))
