@@ -91,9 +91,8 @@ class HeatmapHead(nn.Module):
         self.final_layer = nn.Conv2d(
             in_ch, num_keypoints, kernel_size=final_kernel_size, padding=final_kernel_size // 2
         )
-        self.output_strides = [
-            (shape.stride or 1) / 2 ** len(deconv_out_channels)
-        ]  # heatmap stride in input pixels
+        # heatmap stride in input pixels, one entry per output (as SRPoseHead.output_strides)
+        self.output_strides = [(shape.stride or 1) / 2 ** len(deconv_out_channels)]
         init_head_weights(self, std=init_std)
 
     def forward(self, features: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
