@@ -207,8 +207,9 @@ def _read_metrics(path: str):
     return rows
 
 
-def draw_curves(output: str):
-    """``lambda_schedule.png`` (λ of the LJOF run) and ``loss_curves.png`` (losses of both runs)."""
+def draw_curves(output: str, max_iter: int):
+    """``lambda_schedule.png`` (λ of the LJOF config's hook, with the values the run logged) and
+    ``loss_curves.png`` (heatmap and limb losses of both runs)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -217,9 +218,13 @@ def draw_curves(output: str):
     runs = {v: _read_metrics(os.path.join(output, v, "metrics.json")) for v in VARIANTS}
     runs = {v: rows for v, rows in runs.items() if rows}
     fig, ax = plt.subplots(figsize=(6, 3.5))
+    cfg = LazyConfig.load(os.path.join(ROOT, "configs", "main_job", "ljof.py"))
+    schedule = instantiate(cfg.train.hooks[0].schedule)
+    its = np.arange(max_iter)
+    ax.plot(its, [schedule(i / max_iter) for i in its], label="λ(t) of the config's hook")
     pts = [(r["iteration"], r["lambda_limb"]) for r in runs.get("ljof", []) if "lambda_limb" in r]
     if pts:
-        ax.step(*zip(*pts), where="post", label="λ (LJOF run, logged)")
+        ax.plot(*zip(*pts), "o", markersize=3, label="λ logged by the LJOF run")
     ax.set_xlabel("iteration")
     ax.set_ylabel("λ of the limb loss")
     ax.set_title("Dynamic Structure Loss: λ schedule")
@@ -230,14 +235,16 @@ def draw_curves(output: str):
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for variant, rows in runs.items():
-        for key, style in (("loss_heatmap", "-"), ("loss_limb", "--")):
-            pts = [(r["iteration"], r[key]) for r in rows if key in r]
+        # with a single loss term detectron2 logs only total_loss (= loss_heatmap)
+        heat = "loss_heatmap" if any("loss_heatmap" in r for r in rows) else "total_loss"
+        for key, label, style in ((heat, "loss_heatmap", "-"), ("loss_limb", "loss_limb", "--")):
+            pts = [(r["iteration"], r[key]) for r in rows if key in r and r[key] > 0]
             if pts:
-                ax.plot(*zip(*pts), style, label=f"{variant} {key}")
+                ax.plot(*zip(*pts), style, label=f"{variant} {label}")
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (median over the log period)")
-    ax.set_title("Training losses")
+    ax.set_title("Training losses (loss_limb is 0 while λ = 0)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(output, "loss_curves.png"), dpi=100)
@@ -289,7 +296,7 @@ def main(argv=None) -> int:
 
     draw_lja_samples(args.output, data_root)
     draw_predictions(os.path.join(args.output, "predictions.png"), models)
-    draw_curves(args.output)
+    draw_curves(args.output, args.iters)
 
     occ = data_stats["occluded"]
     print(
@@ -302,12 +309,16 @@ def main(argv=None) -> int:
         secs = train_seconds.get(label, 0.0)
         print(f"{label:<10}" + "".join(f"{100 * r[m]:8.1f}" for m in METRICS) + f"{secs:9.0f}")
     wall = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb, own_mb = children.ru_maxrss / 1024.0, own.ru_maxrss / 1024.0
+    # CPU seconds of the job and its processes: with N dedicated cores the wall time is at least
+    # cpu_s / N, a figure that does not depend on other load on the machine
+    cpu_s = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
     figures = {
         "iters": args.iters,
         "batch_size": args.batch_size,
-        "train_images": data_stats["train"]["people"],
+        "train_people": data_stats["train"]["people"],
         "occluded_people": occ["people"],
         "occluded_covered_limb_joint_fraction": round(occ["covered_limb_joint_fraction"], 4),
         "generate_s": round(gen_seconds, 1),
@@ -315,6 +326,8 @@ def main(argv=None) -> int:
         **{f"{label}_{m}": round(float(r[m]), 4) for label, r in results.items() for m in METRICS},
         "wall_s": round(wall, 1),
         "peak_rss_mb": round(max(peak_mb, own_mb), 1),
+        "cpu_s": round(cpu_s, 1),
+        "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
     }
     with open(os.path.join(args.output, "results.json"), "w") as f:
         json.dump(figures, f, indent=1)
