@@ -136,7 +136,7 @@ def _place_people(rng, style: SplitStyle, n: int, H: int, W: int) -> List[Figure
                 cx = rng.uniform(0.2, 0.8) * W
             else:
                 cx = x + rng.choice([-1, 1]) * h * rng.uniform(*style.spread)
-            cy = rng.uniform(0.48, 0.58) * H + (h - 0.7 * H) * 0.0
+            cy = rng.uniform(0.48, 0.58) * H  # mid-hip height
             fig = sample_figure(rng, center=(cx, cy), height=h)
             x0, y0, x1, y1 = fig.extent()
             # keep people (nearly) whole in the frame
