@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from detectron2.config import CfgNode, configurable
 from detectron2.data import MetadataCatalog
 from detectron2.modeling import META_ARCH_REGISTRY
 from detectron2.structures import Boxes, BoxMode, Instances
@@ -22,11 +23,37 @@ from torch import nn
 
 from .meta_arch.topdown import TopDownPoseEstimator
 
-__all__ = ["DetectorPoseModel", "BOX_SOURCES"]
+__all__ = ["DetectorPoseModel", "BOX_SOURCES", "add_detector_pose_config"]
 
 logger = logging.getLogger(__name__)
 
 BOX_SOURCES = ("detector", "gt")
+
+
+def add_detector_pose_config(cfg: CfgNode) -> CfgNode:
+    """Add the keys that let detectron2's yacs path (``build_model(cfg)`` with
+    ``MODEL.META_ARCHITECTURE = "DetectorPoseModel"``) build the model:
+
+    * ``MODEL.DETECTOR_POSE.DETECTOR_CONFIG``: detector yaml (model zoo name or path) or LazyConfig;
+    * ``MODEL.DETECTOR_POSE.DETECTOR_WEIGHTS``: its weights (path or URL; "" = random);
+    * ``MODEL.DETECTOR_POSE.POSE_CONFIG``: a LazyConfig whose ``model`` is the top-down pose model
+      (e.g. ``configs/hrnet_w32_coco_256x192.py``); ``POSE_WEIGHTS``: its checkpoint (converted by
+      ``ljof.checkpoint.PoseCheckpointer``); ``MODEL.WEIGHTS`` stays for a whole-model checkpoint
+      (``DefaultPredictor`` loads it);
+    * ``SCORE_THRESH``, ``PERSON_CLASS_ID``, ``MAX_PERSONS``, ``BOX_SOURCE``, ``GT_DATASET``.
+    """
+    cfg.MODEL.DETECTOR_POSE = CfgNode()
+    node = cfg.MODEL.DETECTOR_POSE
+    node.DETECTOR_CONFIG = "COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"
+    node.DETECTOR_WEIGHTS = ""
+    node.POSE_CONFIG = ""
+    node.POSE_WEIGHTS = ""
+    node.SCORE_THRESH = 0.5
+    node.PERSON_CLASS_ID = 0
+    node.MAX_PERSONS = 100
+    node.BOX_SOURCE = "detector"
+    node.GT_DATASET = ""
+    return cfg
 
 
 @META_ARCH_REGISTRY.register()
@@ -52,6 +79,7 @@ class DetectorPoseModel(nn.Module):
             (the detector's test resize; read by :class:`ljof.predictor.DetectorPosePredictor`).
     """
 
+    @configurable
     def __init__(
         self,
         *,
@@ -88,6 +116,42 @@ class DetectorPoseModel(nn.Module):
         self.min_size_test = int(min_size_test)
         self.max_size_test = int(max_size_test)
         self._gt_boxes = None  # image_id -> [(xywh, score)], built on first use
+
+    @classmethod
+    def from_config(cls, cfg: CfgNode) -> Dict:
+        """Keyword arguments from a yacs config extended by :func:`add_detector_pose_config`."""
+        from detectron2.config import LazyConfig, instantiate
+
+        from ljof.predictor import build_detector
+
+        node = cfg.MODEL.get("DETECTOR_POSE", None)
+        if node is None or not node.POSE_CONFIG:
+            raise ValueError(
+                "DetectorPoseModel from a yacs config needs MODEL.DETECTOR_POSE.POSE_CONFIG: call "
+                "ljof.modeling.add_detector_pose_config(cfg) and set it"
+            )
+        pose_model = instantiate(LazyConfig.load(node.POSE_CONFIG).model).to(cfg.MODEL.DEVICE)
+        if node.POSE_WEIGHTS:
+            from ljof.checkpoint import PoseCheckpointer
+
+            PoseCheckpointer(pose_model).load(node.POSE_WEIGHTS)
+        detector = None
+        if node.BOX_SOURCE == "detector":
+            detector = build_detector(
+                node.DETECTOR_CONFIG, weights=node.DETECTOR_WEIGHTS or None, device=cfg.MODEL.DEVICE
+            )
+        return {
+            "detector": detector,
+            "pose_model": pose_model,
+            "person_class_id": node.PERSON_CLASS_ID,
+            "score_threshold": node.SCORE_THRESH,
+            "max_persons": node.MAX_PERSONS,
+            "box_source": node.BOX_SOURCE,
+            "gt_dataset": node.GT_DATASET or None,
+            "input_format": cfg.INPUT.FORMAT,
+            "min_size_test": cfg.INPUT.MIN_SIZE_TEST,
+            "max_size_test": cfg.INPUT.MAX_SIZE_TEST,
+        }
 
     @property
     def device(self) -> torch.device:

@@ -232,3 +232,32 @@ class TestCropGeometry(unittest.TestCase):
         np.testing.assert_allclose(found, expected, atol=0.3)
         self.assertEqual(sample["bbox_score"], 0.9)
         self.assertEqual((sample["height"], sample["width"]), (height, width))
+
+
+class TestYacsPath(unittest.TestCase):
+    def test_build_model_from_yacs_config(self):
+        import os
+
+        from detectron2.config import get_cfg
+        from detectron2.modeling import build_model
+
+        from ljof.modeling import add_detector_pose_config
+        from tests.common import ROOT
+
+        cfg = add_detector_pose_config(get_cfg())
+        cfg.MODEL.META_ARCHITECTURE = "DetectorPoseModel"
+        cfg.MODEL.DEVICE = "cpu"
+        cfg.MODEL.DETECTOR_POSE.POSE_CONFIG = os.path.join(
+            ROOT, "configs", "main_job", "baseline.py"
+        )
+        cfg.MODEL.DETECTOR_POSE.BOX_SOURCE = "gt"  # no detector needed for this check
+        cfg.MODEL.DETECTOR_POSE.GT_DATASET = "some_dataset"
+        model = build_model(cfg)
+        self.assertIsInstance(model, DetectorPoseModel)
+        self.assertIsNone(model.detector)
+        self.assertEqual(model.gt_dataset, "some_dataset")
+        self.assertEqual((model.min_size_test, model.input_format), (800, "BGR"))
+        self.assertEqual(tuple(model.pose_model.codec.input_size), (96, 128))
+        cfg.MODEL.DETECTOR_POSE.POSE_CONFIG = ""
+        with self.assertRaisesRegex(ValueError, "POSE_CONFIG"):
+            build_model(cfg)
