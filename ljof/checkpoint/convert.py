@@ -106,8 +106,18 @@ def _mmpretrain_vit(sd: StateDict, **kwargs) -> Tuple[StateDict, List[str]]:
 
 
 def _fit_pos_embed(pos_embed: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
-    """Resize a square-grid position embedding with one class slot to ``grid`` if it differs."""
-    if pos_embed.dim() == 3 and pos_embed.shape[1] != grid[0] * grid[1] + 1:
+    """Fit a position embedding to ``grid`` + one class slot (our layout, as the official ViTPose).
+
+    Without a class slot (an mmpretrain ViT built with ``with_cls_token=False``) a zero slot is
+    prepended: our forward adds slot 0 to every patch token, so a zero slot changes nothing. A square
+    grid of another size (MAE at 224: 14x14) is resized.
+    """
+    if pos_embed.dim() != 3:
+        return pos_embed
+    n = grid[0] * grid[1]
+    if pos_embed.shape[1] == n:
+        return torch.cat([pos_embed.new_zeros(1, 1, pos_embed.shape[2]), pos_embed], dim=1)
+    if pos_embed.shape[1] != n + 1:
         return resize_pos_embed(pos_embed, grid)
     return pos_embed
 

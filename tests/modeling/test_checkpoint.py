@@ -272,6 +272,17 @@ class TestOtherFormats(unittest.TestCase):
         )
         self.assertTrue(torch.equal(model.backbone.last_norm.bias.detach(), ours["last_norm.bias"]))
 
+    def test_position_embedding_without_class_slot(self):
+        model = _model("vitpose_tiny")
+        sd = {k: v.clone() for k, v in model.state_dict().items()}
+        sd["backbone.pos_embed"] = torch.randn(1, 192, 64)  # mmpretrain with_cls_token=False
+        converted, _ = convert_state_dict(sd, "mmpose", vit_grid=(16, 12))
+        fitted = converted["backbone.pos_embed"]
+        self.assertEqual(tuple(fitted.shape), (1, 193, 64))
+        self.assertTrue(torch.equal(fitted[:, 0], torch.zeros(1, 64)))
+        self.assertTrue(torch.equal(fitted[:, 1:], sd["backbone.pos_embed"]))
+        load_converted(model, converted, strict=True)
+
     def test_unsafe_pickle_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "evil.pth")
