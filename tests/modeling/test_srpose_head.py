@@ -29,6 +29,14 @@ class TestSRPoseHead(unittest.TestCase):
         self.assertEqual(tuple(outs[-1].shape), (1, 17, 256, 192))
         self.assertEqual(len(outs), 4)
 
+    def test_w32_srpose_forward_backward_batch2(self):
+        torch.manual_seed(0)
+        backbone, head = build_pose_network("hrnet_w32_srpose")
+        outs = head(backbone(torch.randn(2, 3, 64, 64)))  # reduced crop: CPU time of the test
+        self.assertEqual(tuple(outs[-1].shape), (2, 17, 64, 64))
+        sum(o.square().mean() for o in outs).backward()
+        self.assertIsNotNone(backbone.stage4[2].fuse_layers[3][0][2][0].weight.grad)
+
     def test_custom_strides_and_errors(self):
         with torch.device("meta"):
             backbone = HRNet(
