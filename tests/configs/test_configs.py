@@ -153,13 +153,16 @@ class TestConfigsInstantiate(unittest.TestCase):
                 self.assertEqual(list(sd_base), list(sd_ljof))
                 for k in sd_base:
                     self.assertEqual(sd_base[k].shape, sd_ljof[k].shape, k)
+                if base_file != "hrnet_w32_coco_256x192.py":
+                    continue  # fvcore tracing of a full network takes long on CPU: once is enough
                 image = torch.rand(1, 3, 256, 192)
                 flops = []
                 for m in models:
+                    m.flip_test = False  # the flip pass doubles both counts alike
                     counter = FlopCountAnalysis(_Heatmaps(m), image)
                     counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
                     flops.append(counter.total())
-                self.assertGreater(flops[0], 1e9)
+                self.assertGreater(flops[0], 7e9)  # fvcore counts one multiply-add as one flop
                 self.assertEqual(flops[0], flops[1])
 
 
