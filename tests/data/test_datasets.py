@@ -289,3 +289,50 @@ class TestBuiltinSplits(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestDetectron2EvaluatorWithoutLoading(unittest.TestCase):
+    """detectron2's COCOEvaluator maps contiguous class ids back with thing_dataset_id_to_contiguous_id;
+    registration sets it without reading the json, so scoring works before the dataset is ever loaded."""
+
+    def test_coco_evaluator_before_any_load(self):
+        import torch
+        from detectron2.evaluation import COCOEvaluator
+        from detectron2.structures import Boxes, BoxMode, Instances
+
+        name = _register(COCO_JSON)
+        meta = MetadataCatalog.get(name)
+        self.assertEqual(meta.thing_dataset_id_to_contiguous_id, {1: 0})
+        with open(fixture_path(*COCO_JSON)) as f:
+            gt = json.load(f)
+        sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+        evaluator = COCOEvaluator(
+            name,
+            tasks=("keypoints",),
+            distributed=False,
+            use_fast_impl=False,  # the fast COCOeval is a compiled op
+            kpt_oks_sigmas=meta.keypoint_oks_sigmas,
+        )
+        evaluator.reset()
+        for image_id, (h, w) in sizes.items():
+            anns = [
+                a
+                for a in gt["annotations"]
+                if a["image_id"] == image_id and a["num_keypoints"] > 0 and not a["iscrowd"]
+            ]
+            inst = Instances((h, w))
+            boxes = [BoxMode.convert(a["bbox"], BoxMode.XYWH_ABS, BoxMode.XYXY_ABS) for a in anns]
+            inst.pred_boxes = Boxes(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4))
+            inst.scores = torch.ones(len(anns))
+            inst.pred_classes = torch.zeros(len(anns), dtype=torch.int64)
+            kpts = torch.tensor([a["keypoints"] for a in anns], dtype=torch.float32).reshape(
+                -1, 17, 3
+            )
+            kpts[:, :, :2] += 0.5  # detectron2's convention; COCOEvaluator subtracts it again
+            inst.pred_keypoints = kpts
+            evaluator.process([{"image_id": image_id}], [{"instances": inst}])
+        results = evaluator.evaluate()
+        self.assertAlmostEqual(results["keypoints"]["AP"], 100.0, places=6)
+        # Loading the dataset later keeps the same mapping (Metadata refuses changed values).
+        DatasetCatalog.get(name)
+        self.assertEqual(meta.thing_dataset_id_to_contiguous_id, {1: 0})

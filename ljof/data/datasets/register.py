@@ -98,6 +98,10 @@ def register_keypoint_dataset(
         json_file=json_file,
         image_root=image_root,
         evaluator_type=EVALUATOR_TYPE,
+        # Person keypoint datasets have the single COCO category "person" (id 1). Set it now, without
+        # reading the json, so that detectron2's COCOEvaluator maps categories correctly even when the
+        # dataset was never loaded in this process (load_coco_json sets the same value when it loads).
+        thing_dataset_id_to_contiguous_id={1: 0},
         **get_keypoint_set_metadata(keypoint_set),
     )
     if det_file is not None:
