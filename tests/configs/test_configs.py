@@ -83,7 +83,15 @@ def _family(path):
 
 class TestConfigsInstantiate(unittest.TestCase):
     """Building a big backbone takes seconds (ViT-B about 7 s here): each distinct backbone config is
-    built once and reused; heads, losses and codecs are built from every leaf."""
+    built once and reused; heads, losses and codecs are built from every leaf. One torch thread: two
+    oversubscribe a shared 2-core machine."""
+
+    def setUp(self):
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def tearDown(self):
+        torch.set_num_threads(self._threads)
 
     def test_leaves_instantiate_and_one_batch_reaches_the_loss(self):
         backbones, checked = {}, set()

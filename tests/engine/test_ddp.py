@@ -55,6 +55,7 @@ def _step(model, samples):
 
 
 def _worker(out_dir):
+    torch.set_num_threads(1)  # two processes on a shared 2-core machine
     rank, world = comm.get_rank(), comm.get_world_size()
     model = create_ddp_model(_model(), device_ids=None, broadcast_buffers=False)
     per_rank = BATCH // world
@@ -72,8 +73,13 @@ class TestTwoProcessDDP(unittest.TestCase):
         ranks = [torch.load(os.path.join(out, f"rank{r}.pt"), weights_only=True) for r in (0, 1)]
         self.assertEqual([r["world"] for r in ranks], [2, 2])
 
-        single = _model()
-        losses = _step(single, _batch())
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            single = _model()
+            losses = _step(single, _batch())
+        finally:
+            torch.set_num_threads(threads)
         for key in ("loss_heatmap", "loss_limb"):
             # each loss is a mean over the batch; two equal halves average to the whole
             mean = 0.5 * (ranks[0]["losses"][key] + ranks[1]["losses"][key])

@@ -2,15 +2,18 @@
 and best checkpoint, --register, and --resume continuing λ and the learning rate."""
 
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 
+import torch
 from detectron2.config import LazyCall as L
 from detectron2.config import LazyConfig
 from detectron2.engine import HookBase
 
 from ljof.data.datasets import get_topdown_dataset
-from tests.common import fixture_path, unique_name
+from tests.common import ROOT, fixture_path, unique_name
 from tests.configs.fixture_data import point_config_at_fixtures, shrink_model
 from tests.engine.train_net_helpers import config_path, read_metrics, train_net_module
 
@@ -57,8 +60,15 @@ def _cpu_cfg(name, **train):
 
 class TestTrainNet(unittest.TestCase):
     def setUp(self):
+        # one thread: on a shared 2-core machine two threads per process oversubscribe and run the
+        # small models many times slower
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
         self.tool = train_net_module()
         self.tmp = tempfile.mkdtemp(prefix="ljof_train_")
+
+    def tearDown(self):
+        torch.set_num_threads(self._threads)
 
     def _args(self, *extra):
         return self.tool.build_parser().parse_args(["--config-file", "unused", *extra])
@@ -73,14 +83,14 @@ class TestTrainNet(unittest.TestCase):
         argv += ["train.max_iter=2", "train.eval_period=1", f"train.output_dir={out}"]
         self.tool.main(self.tool.build_parser().parse_args(argv))
         metrics = read_metrics(out)
-        self.assertEqual(sorted(metrics)[:2], [0, 1])
+        self.assertEqual(sorted(metrics), [0, 1, 2])
         for key in ("loss_heatmap", "loss_limb", "lambda_limb", "lr", "total_loss"):
             self.assertIn(key, metrics[1])
         self.assertEqual(metrics[0]["lambda_limb"], 0.0)  # step schedule: 0 before 1/3 of training
         self.assertEqual(metrics[1]["lambda_limb"], 1.0)
-        # evaluated on the registered dataset after iteration 0 (and again at the end, which detectron2
-        # logs but does not add to metrics.json)
+        # evaluated on the registered dataset after iteration 0, and at the end (logged at max_iter)
         self.assertIn(f"{name}/keypoints/AP", metrics[0])
+        self.assertIn(f"{name}/keypoints/AP", metrics[2])
         for f in ("model_final.pth", "model_best.pth", "config.yaml"):
             self.assertTrue(os.path.exists(os.path.join(out, f)), f)
         self.assertTrue(os.path.exists(os.path.join(out, "inference", name)))
@@ -93,6 +103,35 @@ class TestTrainNet(unittest.TestCase):
         )  # fmt: skip
         self.assertEqual(set(ret), {name})
         self.assertIn("AP", ret[name]["keypoints"])
+
+    def test_two_cpu_processes_from_the_command_line(self):
+        """--num-gpus 2 without CUDA: two gloo processes train and evaluate (predictions gathered)."""
+        out = os.path.join(self.tmp, "ddp")
+        spec = f"fx2={fixture_path('coco', 'test_coco.json')}:{fixture_path('coco')}"
+        cmd = [
+            sys.executable,
+            os.path.join(str(ROOT), "tools", "lazyconfig_train_net.py"),
+            "--num-gpus",
+            "2",
+        ]
+        cmd += (
+            ["--config-file", config_path("ljof_hrnet.py"), "--register", spec]
+            + TINY_HRNET
+            + CPU_SMALL
+        )
+        cmd += ["train.max_iter=2", "train.eval_period=2", f"train.output_dir={out}"]
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        proc = subprocess.run(
+            cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=600
+        )
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("World size: 2", proc.stdout + proc.stderr)
+        metrics = read_metrics(out)
+        self.assertIn("loss_limb", metrics[1])
+        self.assertIn("fx2/keypoints/AP", metrics[2])  # the final evaluation, logged at max_iter
+        for f in ("model_final.pth", "model_best.pth"):
+            self.assertTrue(os.path.exists(os.path.join(out, f)), f)
+        self.assertTrue(os.listdir(os.path.join(out, "inference", "fx2")))
 
     def test_two_iterations_of_each_family(self):
         for config in (
