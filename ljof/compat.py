@@ -66,7 +66,23 @@ def _patch_numpy() -> None:
 
 
 class _MissingOpsModule(types.ModuleType):
-    """Stands in for ``detectron2._C``: any op lookup raises :class:`MissingCompiledOpError`."""
+    """Stands in for ``detectron2._C``: any op lookup raises :class:`MissingCompiledOpError`.
+
+    The three informational functions that detectron2's ``collect_env_info`` (run by ``default_setup``)
+    asks the extension for answer that it is missing, so the environment table is still printed.
+    """
+
+    @staticmethod
+    def get_compiler_version() -> str:
+        return "not compiled (detectron2 installed without its C++ extension; see ljof.compat)"
+
+    @staticmethod
+    def get_cuda_version() -> str:
+        return "not compiled"
+
+    @staticmethod
+    def has_cuda() -> bool:
+        return False
 
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):

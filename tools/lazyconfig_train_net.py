@@ -43,28 +43,11 @@ from detectron2.engine import (  # noqa: E402
 from detectron2.evaluation import inference_on_dataset, print_csv_format  # noqa: E402
 from detectron2.utils import comm  # noqa: E402
 
-from detectron2.engine import defaults as _d2_defaults  # noqa: E402
-
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
-from ljof.compat import MissingCompiledOpError  # noqa: E402
 from ljof.data.datasets import register_from_spec  # noqa: E402
 from ljof.engine import launch  # noqa: E402
 
 logger = logging.getLogger("ljof")
-
-_collect_env_info = _d2_defaults.collect_env_info
-
-
-def _env_info():
-    # default_setup logs detectron2's environment table, which asks the compiled extension for its
-    # compiler version; without compiled ops (the offline install) log a short line instead of failing.
-    try:
-        return _collect_env_info()
-    except MissingCompiledOpError:
-        return f"torch {torch.__version__}; detectron2 without compiled ops (see ljof.compat)"
-
-
-_d2_defaults.collect_env_info = _env_info
 
 
 def test_dataset_names(cfg):

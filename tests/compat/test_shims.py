@@ -95,6 +95,15 @@ class TestMissingCompiledOps(unittest.TestCase):
         with self.assertRaisesRegex(compat.MissingCompiledOpError, "COCOevalAccumulate"):
             COCOeval_opt.accumulate(mock.Mock(_paramsEval=None, _evalImgs_cpp=None))
 
+    @unittest.skipIf(compat.has_compiled_ops(), "this detectron2 has its compiled ops")
+    def test_environment_report_works_without_ops(self):
+        # default_setup() prints detectron2's environment table, which asks _C for its compiler.
+        from detectron2.utils.collect_env import collect_env_info
+
+        report = collect_env_info()
+        self.assertIn("not compiled", report)
+        self.assertIn("PyTorch", report)
+
     def test_stand_in_installed_only_when_needed(self):
         with (
             mock.patch.object(compat, "has_compiled_ops", return_value=True),
