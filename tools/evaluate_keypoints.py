@@ -24,7 +24,7 @@ import ljof  # noqa: F401  (compat shims, dataset registration)
 from detectron2.data import MetadataCatalog
 from detectron2.utils.logger import create_small_table, setup_logger
 
-from ljof.data.datasets import register_from_spec
+from ljof.data.datasets import add_register_argument, register_from_specs
 from ljof.evaluation import evaluate_keypoint_predictions
 
 logger = logging.getLogger("ljof.tools.evaluate_keypoints")
@@ -35,13 +35,7 @@ def parse_args(argv=None):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--gt-json", help="COCO-format ground-truth keypoint json")
     source.add_argument("--dataset", help="a registered dataset name (e.g. ljof_coco_2017_val)")
-    parser.add_argument(
-        "--register",
-        action="append",
-        default=[],
-        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
-        help="register a dataset first (repeatable)",
-    )
+    add_register_argument(parser)
     parser.add_argument(
         "--keypoint-set",
         choices=["coco", "crowdpose"],
@@ -65,8 +59,7 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     setup_logger(name="ljof")
-    for spec in args.register:
-        register_from_spec(spec)
+    register_from_specs(args.register)
     if args.dataset:
         meta = MetadataCatalog.get(args.dataset)
         if meta.get("json_file") is None:

@@ -44,7 +44,7 @@ from detectron2.evaluation import inference_on_dataset, print_csv_format  # noqa
 from detectron2.utils import comm  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
-from ljof.data.datasets import register_from_spec  # noqa: E402
+from ljof.data.datasets import add_register_argument, register_from_specs  # noqa: E402
 from ljof.engine import launch  # noqa: E402
 
 logger = logging.getLogger("ljof")
@@ -173,7 +173,7 @@ def do_train(args, cfg):
 def main(args):
     cfg = LazyConfig.load(args.config_file)
     cfg = LazyConfig.apply_overrides(cfg, args.opts)
-    registered = [register_from_spec(spec) for spec in args.register or []]
+    registered = register_from_specs(args.register)
     cfg = apply_registered_datasets(cfg, registered, args.eval_only)
     default_setup(cfg, args)
 
@@ -188,10 +188,8 @@ def main(args):
 
 def build_parser():
     parser = default_argument_parser()
-    parser.add_argument(
-        "--register",
-        action="append",
-        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
+    add_register_argument(
+        parser,
         help="register a COCO-format keypoint dataset and use it instead of the config's (repeatable)",
     )
     return parser

@@ -23,7 +23,7 @@ from detectron2.utils.logger import setup_logger
 from detectron2.utils.visualizer import Visualizer
 from tqdm import tqdm
 
-from ljof.data.datasets import check_dataset_files, register_from_spec
+from ljof.data.datasets import check_dataset_files, add_register_argument, register_from_specs
 
 logger = logging.getLogger("ljof.tools.visualize_dataset")
 
@@ -31,13 +31,7 @@ logger = logging.getLogger("ljof.tools.visualize_dataset")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True, help="registered dataset name")
-    parser.add_argument(
-        "--register",
-        action="append",
-        default=[],
-        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
-        help="register a dataset first (repeatable)",
-    )
+    add_register_argument(parser)
     parser.add_argument("--output", required=True, help="folder for the PNG files")
     parser.add_argument(
         "--num-images", type=int, default=0, help="at most this many images (0: all)"
@@ -52,8 +46,7 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     setup_logger(name="ljof")
-    for spec in args.register:
-        register_from_spec(spec)
+    register_from_specs(args.register)
     if args.dataset not in DatasetCatalog.list():
         raise SystemExit(f"dataset '{args.dataset}' is not registered (use --register)")
     check_dataset_files(args.dataset)

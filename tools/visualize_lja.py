@@ -31,7 +31,12 @@ from detectron2.utils.logger import setup_logger
 from tqdm import tqdm
 
 from ljof.data import LimbJointAugmentation, TopDownDatasetMapper
-from ljof.data.datasets import get_topdown_dataset, register_from_spec, register_keypoint_dataset
+from ljof.data.datasets import (
+    get_topdown_dataset,
+    add_register_argument,
+    register_from_specs,
+    register_keypoint_dataset,
+)
 
 logger = logging.getLogger("ljof.tools.visualize_lja")
 
@@ -42,13 +47,7 @@ def parse_args(argv=None):
     src.add_argument("--gt-json", help="COCO-format keypoint annotation file")
     src.add_argument("--image-root", help="folder of the images of --gt-json")
     src.add_argument("--dataset", help="a registered dataset name")
-    src.add_argument(
-        "--register",
-        action="append",
-        default=[],
-        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
-        help="register a dataset first (repeatable)",
-    )
+    add_register_argument(src)
     parser.add_argument("--keypoint-set", default="coco", choices=["coco", "crowdpose"])
     parser.add_argument("--output", required=True, help="folder for the PNG files")
     parser.add_argument("--num", type=int, default=12, help="number of training crops to draw")
@@ -74,8 +73,7 @@ def parse_args(argv=None):
 
 
 def _dataset_name(args) -> str:
-    for spec in args.register:
-        register_from_spec(spec)
+    register_from_specs(args.register)
     if args.dataset:
         return args.dataset
     if not (args.gt_json and args.image_root):

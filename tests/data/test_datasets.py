@@ -179,6 +179,26 @@ class TestRegistration(unittest.TestCase):
         register_from_spec(f"{default}={fixture_path(*COCO_JSON)}:{fixture_path('coco')}")
         self.assertEqual(MetadataCatalog.get(default).keypoint_set, "coco")
 
+    def test_register_flag_shared_by_the_tools(self):
+        import argparse
+
+        from ljof.data.datasets import add_register_argument, register_from_specs
+
+        parser = argparse.ArgumentParser()
+        add_register_argument(parser)
+        self.assertEqual(parser.parse_args([]).register, [])
+        a, b = unique_name("flag"), unique_name("flag")
+        args = parser.parse_args(
+            [
+                "--register",
+                f"{a}={fixture_path(*COCO_JSON)}:{fixture_path('coco')}",
+                "--register",
+                f"{b}={fixture_path(*OCH_JSON)}:{fixture_path('ochuman')}:coco",
+            ]
+        )
+        self.assertEqual(register_from_specs(args.register), [a, b])
+        self.assertEqual(len(get_topdown_dataset(b)), 5)
+
     def test_bad_specs(self):
         for spec in ["noequals", "n=only_json", "n=a:b:c:d", "=a:b", "n=a:b:mpii", "n=:b"]:
             with self.subTest(spec), self.assertRaisesRegex(ValueError, "NAME=JSON:IMAGE_ROOT"):

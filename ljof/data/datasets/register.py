@@ -12,14 +12,20 @@ see ``docs/interfaces.md``.
 
 import logging
 import os
-from typing import Optional
+from typing import Iterable, List, Optional
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json
 
 from .builtin_meta import KEYPOINT_SETS, get_keypoint_set_metadata
 
-__all__ = ["register_keypoint_dataset", "register_from_spec", "check_dataset_files"]
+__all__ = [
+    "register_keypoint_dataset",
+    "register_from_spec",
+    "register_from_specs",
+    "add_register_argument",
+    "check_dataset_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +149,22 @@ def register_from_spec(spec: str) -> str:
             "e.g. my_val=annotations/val.json:images/val:coco"
         )
     return register_keypoint_dataset(name, parts[0], parts[1], keypoint_set=keypoint_set)
+
+
+def register_from_specs(specs: Optional[Iterable[str]]) -> List[str]:
+    """Register every ``--register`` spec (see :func:`register_from_spec`); returns the names in order."""
+    return [register_from_spec(spec) for spec in specs or []]
+
+
+def add_register_argument(
+    parser, help: str = "register a COCO-format keypoint dataset first (repeatable)"
+) -> None:
+    """Add the repeatable ``--register NAME=JSON:IMAGE_ROOT[:coco|crowdpose]`` flag that every LJOF tool
+    and the train script share (to an ``argparse`` parser or argument group); values land in a list."""
+    parser.add_argument(
+        "--register",
+        action="append",
+        default=[],
+        metavar="NAME=JSON:IMAGE_ROOT[:coco|crowdpose]",
+        help=help,
+    )
