@@ -1,38 +1,16 @@
 """Fixture registrations shared by the config and training-script tests."""
 
-from ljof.data.datasets import register_keypoint_dataset
-from tests.common import fixture_path, unique_name
-
-
-def register_fixture(keypoint_set: str, *, detections: bool = False) -> str:
-    """Register the COCO or CrowdPose fixture (optionally with its person detections) under a new name."""
-    if keypoint_set == "coco":
-        json_file, det = fixture_path("coco", "test_coco.json"), "test_coco_det_AP_H_56.json"
-        root = fixture_path("coco")
-    elif keypoint_set == "crowdpose":
-        json_file, det = (
-            fixture_path("crowdpose", "test_crowdpose.json"),
-            "test_crowdpose_det_AP_40.json",
-        )
-        root = fixture_path("crowdpose")
-    else:
-        raise ValueError(keypoint_set)
-    det_file = fixture_path(keypoint_set, det) if detections else None
-    return register_keypoint_dataset(
-        unique_name(f"fx_{keypoint_set}"),
-        json_file,
-        root,
-        keypoint_set=keypoint_set,
-        det_file=det_file,
-        det_score_thr=0.3 if detections else 0.0,
-    )
+from tests.common import register_fixture
 
 
 def point_config_at_fixtures(cfg, *, batch_size: int = 2):
     """Replace every dataset of a loaded config by fixture registrations of its keypoint set."""
     keypoint_set = "crowdpose" if "crowdpose" in str(cfg.dataloader.train.dataset.names) else "coco"
     train = register_fixture(keypoint_set)
-    test = register_fixture(keypoint_set, detections=keypoint_set == "crowdpose")
+    with_dets = keypoint_set == "crowdpose"
+    test = register_fixture(
+        keypoint_set, detections=with_dets, det_score_thr=0.3 if with_dets else 0.0
+    )
     cfg.dataloader.train.dataset.names = train
     cfg.dataloader.train.total_batch_size = batch_size
     cfg.dataloader.train.num_workers = 0

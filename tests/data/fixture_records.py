@@ -4,24 +4,8 @@ import json
 
 from detectron2.data import MetadataCatalog
 
-from ljof.data.datasets import get_topdown_dataset, register_keypoint_dataset
-from tests.common import fixture_path, unique_name
-
-FIXTURES = {
-    "coco": ("coco", "test_coco.json", "coco"),
-    "crowdpose": ("crowdpose", "test_crowdpose.json", "crowdpose"),
-    "ochuman": ("ochuman", "test_ochuman.json", "coco"),
-}
-
-
-def register_fixture(which: str) -> str:
-    """Register one fixture dataset under a fresh name and return the name."""
-    folder, json_name, keypoint_set = FIXTURES[which]
-    name = unique_name(f"data_{which}")
-    register_keypoint_dataset(
-        name, fixture_path(folder, json_name), fixture_path(folder), keypoint_set=keypoint_set
-    )
-    return name
+from ljof.data.datasets import get_topdown_dataset
+from tests.common import FIXTURE_DATASETS, fixture_path, register_fixture
 
 
 def fixture_records(which: str):
@@ -32,7 +16,7 @@ def fixture_records(which: str):
 
 def fixture_annotations(which: str):
     """All raw annotations of a fixture json (including those the top-down loader filters out)."""
-    folder, json_name, _ = FIXTURES[which]
+    folder, json_name = FIXTURE_DATASETS[which][:2]
     with open(fixture_path(folder, json_name)) as f:
         data = json.load(f)
     return data["annotations"], {im["id"]: im for im in data["images"]}

@@ -18,7 +18,8 @@ from ljof.data import (
 )
 from ljof.data.image_io import read_image_for_crop, reduction_matrix
 from ljof.data.mapper import flip_indices_from_metadata
-from tests.data.fixture_records import fixture_records, register_fixture
+from tests.common import register_fixture
+from tests.data.fixture_records import fixture_records
 
 
 class TestMapperOutput(unittest.TestCase):

@@ -20,7 +20,7 @@ from detectron2.utils.env import seed_all_rng
 
 from ljof.checkpoint import PoseCheckpointer
 from ljof.data import UDPHeatmap
-from tests.configs.fixture_data import register_fixture
+from tests.common import register_fixture
 from tests.engine.train_net_helpers import config_path, read_metrics, train_net_module
 
 ITERS = 300

@@ -9,27 +9,12 @@ from detectron2.modeling import Backbone
 from torch import nn
 
 from ljof.data import TopDownDatasetMapper, get_topdown_dataset
-from ljof.data.datasets import register_keypoint_dataset
 from ljof.data.mapper import flip_indices_from_metadata
 from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator
-from tests.common import fixture_path, unique_name
+from tests.common import register_fixture
 
-FIXTURES = {
-    "coco": ("coco", "test_coco.json", "coco"),
-    "crowdpose": ("crowdpose", "test_crowdpose.json", "crowdpose"),
-    "ochuman": ("ochuman", "test_ochuman.json", "coco"),
-}
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
-
-
-def register_fixture(which: str) -> str:
-    folder, json_name, keypoint_set = FIXTURES[which]
-    name = unique_name(f"modeling_{which}")
-    register_keypoint_dataset(
-        name, fixture_path(folder, json_name), fixture_path(folder), keypoint_set=keypoint_set
-    )
-    return name
 
 
 class IdentityBackbone(Backbone):
