@@ -22,6 +22,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
+from .mse import weighted_heatmap_mse
+
 __all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
 
 logger = logging.getLogger(__name__)
@@ -159,7 +161,7 @@ class DynamicStructureLoss(nn.Module):
             else:
                 w = weight.to(pred.dtype)
             w4 = w[:, :, None, None]
-            loss_hm = loss_hm + ((pred - target) ** 2 * w4).mean()
+            loss_hm = loss_hm + weighted_heatmap_mse(pred, target, w)
             # (pred - target) summed through M equals M·pred - M·target: one einsum instead of two.
             matrix = self.structure_matrix.to(dtype=pred.dtype)
             diff = torch.einsum("jk,bkhw->bjhw", matrix, (pred - target) * w4)
