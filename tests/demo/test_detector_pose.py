@@ -29,8 +29,7 @@ from ljof.evaluation import TopDownKeypointEvaluator
 from ljof.modeling import DetectorPoseModel, KeypointMSELoss, TopDownPoseEstimator
 from ljof.predictor import DetectorPosePredictor, build_detector
 from tests.common import fixture_path, unique_name
-
-MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+from tests.modeling.oracle import MEAN, STD
 
 
 class _Nothing(torch.nn.Module):

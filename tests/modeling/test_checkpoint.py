@@ -23,6 +23,18 @@ from tests.modeling.oracle import MEAN, STD
 KEYS_JSON = ROOT.parent / "shared" / "reference" / "hrnet_pose_official_keys.json"
 
 
+# Our ViT parameter names -> mmpretrain's (written out here independently of ljof.checkpoint, so the
+# tests check the converter rather than reuse its table).
+MMPRETRAIN_VIT_RENAMES = [
+    ("patch_embed.proj.", "patch_embed.projection."),
+    ("blocks.", "layers."),
+    (".norm1.", ".ln1."),
+    (".norm2.", ".ln2."),
+    (".mlp.fc1.", ".ffn.layers.0.0."),
+    (".mlp.fc2.", ".ffn.layers.1."),
+]
+
+
 def _model(name, k=17):
     torch.manual_seed(0)
     backbone, head = build_pose_network(name, num_keypoints=k)
@@ -214,15 +226,7 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(detect_format(official), "vitpose-official")
         report = load_converted(model, convert_state_dict(official, "auto")[0], strict=True)
         self.assertEqual((report.missing, report.unexpected), ([], []))
-        renames = [
-            ("patch_embed.proj.", "patch_embed.projection."),
-            ("blocks.", "layers."),
-            (".norm1.", ".ln1."),
-            (".norm2.", ".ln2."),
-            (".mlp.fc1.", ".ffn.layers.0.0."),
-            (".mlp.fc2.", ".ffn.layers.1."),
-            ("backbone.last_norm.", "backbone.ln1."),
-        ]
+        renames = MMPRETRAIN_VIT_RENAMES + [("backbone.last_norm.", "backbone.ln1.")]
         mmpretrain = {}
         for k, v in sd.items():
             for a, b in renames:
@@ -242,14 +246,7 @@ class TestOtherFormats(unittest.TestCase):
         # the layout of MMPose's MAE ViT-B file: mmpretrain names, no prefix, class token, 14x14 grid
         model = _model("vitpose_tiny")
         ours = self._vit_state(model)
-        renames = [
-            ("patch_embed.proj.", "patch_embed.projection."),
-            ("blocks.", "layers."),
-            (".norm1.", ".ln1."),
-            (".norm2.", ".ln2."),
-            (".mlp.fc1.", ".ffn.layers.0.0."),
-            (".mlp.fc2.", ".ffn.layers.1."),
-        ]
+        renames = MMPRETRAIN_VIT_RENAMES
         sd = {}
         for k, v in ours.items():
             if k.startswith("last_norm."):
