@@ -40,9 +40,7 @@ from ljof.data.transforms import bbox_xywh_to_center_scale, fix_aspect_ratio, ge
 logger = logging.getLogger("ljof.benchmarks.bench_mapper")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_FIXTURES = os.environ.get(
-    "LJOF_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
-)
+DEFAULT_FIXTURES = os.path.join(ROOT, "tests", "data")
 
 
 def make_floor(codec: MSRAHeatmap):

@@ -31,9 +31,7 @@ from detectron2.utils.events import EventStorage  # noqa: E402
 from ljof.data.datasets import get_topdown_dataset, register_keypoint_dataset  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.environ.get(
-    "LJOF_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
-)
+FIXTURES = os.path.join(ROOT, "tests", "data")
 
 
 def _parse():

@@ -5,18 +5,19 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# CI and developers keep ../shared beside the repository; LJOF_FIXTURES overrides it.
-FIXTURES = Path(os.environ.get("LJOF_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+# The real fixture images and jsons live in tests/data (see its README for sources and licences).
+FIXTURES = ROOT / "tests" / "data"
+REFERENCE_KEYS_JSON = FIXTURES / "reference" / "hrnet_pose_official_keys.json"
 
 _counter = itertools.count()
 
 
 def fixture_path(*parts: str) -> str:
-    """Absolute path of a file under the shared fixtures; fails loudly if it is missing."""
+    """Absolute path of a file under ``tests/data``; fails loudly if it is missing."""
     path = FIXTURES.joinpath(*parts)
     if not path.exists():
         raise FileNotFoundError(
-            f"fixture {path} is missing: the tests expect ../shared/fixtures beside {ROOT}"
+            f"fixture {path} is missing from the repository's tests/data"
         )
     return str(path)
 

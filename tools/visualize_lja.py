@@ -7,8 +7,8 @@ geometry, the LJA blocks (outlined in red), and the target keypoints with the da
 the original images, every annotated person of an image at once (blocks sized from the person box).
 Examples::
 
-    python tools/visualize_lja.py --gt-json ../shared/fixtures/coco/test_coco.json \\
-        --image-root ../shared/fixtures/coco --output vis/lja --num 12 --seed 0
+    python tools/visualize_lja.py --gt-json tests/data/coco/test_coco.json \\
+        --image-root tests/data/coco --output vis/lja --num 12 --seed 0
     python tools/visualize_lja.py --dataset ljof_crowdpose_train --output vis/lja --whole-images
     python tools/visualize_lja.py --register demo=ann.json:images:coco --dataset demo --output vis/
 

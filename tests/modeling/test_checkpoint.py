@@ -17,10 +17,9 @@ from ljof.checkpoint import (
 )
 from ljof.data import MSRAHeatmap
 from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator, build_pose_network
-from tests.common import ROOT
+from tests.common import REFERENCE_KEYS_JSON as KEYS_JSON
 from tests.modeling.oracle import MEAN, STD
 
-KEYS_JSON = ROOT.parent / "shared" / "reference" / "hrnet_pose_official_keys.json"
 
 
 # Our ViT parameter names -> mmpretrain's (written out here independently of ljof.checkpoint, so the
@@ -64,7 +63,6 @@ def _strip(model, prefix):
     return {k[len(prefix) :]: v for k, v in model.state_dict().items() if k.startswith(prefix)}
 
 
-@unittest.skipUnless(KEYS_JSON.exists(), f"{KEYS_JSON} not present")
 class TestOfficialHRNet(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -6,9 +6,8 @@ import unittest
 import torch
 
 from ljof.modeling import HRNet, PoseNetwork, build_pose_network, hrnet_convention_gflops
-from tests.common import ROOT
+from tests.common import REFERENCE_KEYS_JSON as KEYS_JSON
 
-KEYS_JSON = ROOT.parent / "shared" / "reference" / "hrnet_pose_official_keys.json"
 
 
 def _params(*modules):
@@ -28,7 +27,6 @@ class TestHRNet(unittest.TestCase):
                     modules = build_pose_network(name, num_keypoints=k)
                 self.assertEqual(_params(*modules), expected)
 
-    @unittest.skipUnless(KEYS_JSON.exists(), f"{KEYS_JSON} not present")
     def test_official_names_and_shapes(self):
         with open(KEYS_JSON) as f:
             official = json.load(f)
