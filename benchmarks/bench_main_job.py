@@ -78,7 +78,7 @@ def bench_end_to_end(num_images: int, people: int, threads: int):
     while len(boxes) < people:
         boxes.append(np.array([100.0, 60.0, 120.0, 300.0]))
     model._person_boxes = _GtBoxes(model, boxes)
-    predictor = DetectorPosePredictor(model)
+    predictor = DetectorPosePredictor(model, **cfg.predictor)
     predictor(scene.image)  # warm-up
     start = time.perf_counter()
     for _ in range(num_images):

@@ -33,7 +33,7 @@ import ljof  # noqa: F401
 from detectron2.data import MetadataCatalog
 from detectron2.utils.logger import setup_logger
 
-from ljof.data import LimbJointAugmentation, MSRAHeatmap, TopDownAugInput, TopDownDatasetMapper
+from ljof.data import CropAugInput, LimbJointAugmentation, MSRAHeatmap, TopDownDatasetMapper
 from ljof.data.datasets import get_topdown_dataset, register_keypoint_dataset
 from ljof.data.transforms import bbox_xywh_to_center_scale, fix_aspect_ratio, get_warp_matrix
 
@@ -88,10 +88,10 @@ def main():
     for reduced in (False, True):
         suffix = "_reduced" if reduced else ""
         variants["mapper" + suffix] = TopDownDatasetMapper(
-            True, metadata=meta, codec=codec, reduced_decoding=reduced
+            True, metadata=meta, codecs=[codec], reduced_decoding=reduced
         )
         variants["mapper_lja" + suffix] = TopDownDatasetMapper(
-            True, metadata=meta, codec=codec, lja=lja, reduced_decoding=reduced
+            True, metadata=meta, codecs=[codec], lja=lja, reduced_decoding=reduced
         )
     logger.info(
         f"{len(records)} person records from {args.gt_json}; {args.passes} passes per variant"
@@ -128,14 +128,7 @@ def main():
             box = np.asarray(r["bbox"][2:4], np.float32) * np.linalg.norm(
                 sample["warp_matrix"].numpy()[:, :2], axis=0
             )
-            inp = TopDownAugInput(
-                crop,
-                keypoints=sample["keypoints"].numpy(),
-                center=sample["center"].numpy(),
-                scale=sample["scale"].numpy(),
-                box_size=box,
-                image_size=crop.shape[:2],
-            )
+            inp = CropAugInput(crop, keypoints=sample["keypoints"].numpy(), box_size=box)
             t0 = time.perf_counter()
             lja(inp)
             stage[p, i] = time.perf_counter() - t0

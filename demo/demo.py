@@ -174,7 +174,7 @@ def main(argv=None) -> int:
     cfg.model.score_threshold = args.confidence_threshold
     device = cfg.get("train", {}).get("device", None)
     model = build_detector_pose_model(cfg, device=device)
-    predictor = DetectorPosePredictor(model)
+    predictor = DetectorPosePredictor(model, **cfg.get("predictor", {}))
     meta = _metadata(args.keypoint_set)
     if args.input:
         results, count = run_images(predictor, _expand(args.input), args, meta)

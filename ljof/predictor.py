@@ -108,25 +108,40 @@ def build_detector_pose_model(cfg, *, device: Optional[str] = None) -> nn.Module
 
 class DetectorPosePredictor:
     """Run a :class:`~ljof.modeling.detector_pose.DetectorPoseModel` on single images, like detectron2's
-    ``DefaultPredictor``: resize the shortest edge to ``model.min_size_test`` (at most
-    ``model.max_size_test``), convert to the model's input format, run, return the ``Instances``.
+    ``DefaultPredictor``: resize the shortest edge to ``min_size_test`` (at most ``max_size_test``) for
+    the detector, convert to the model's input format, run, return the ``Instances``. The pose crops are
+    cut from the original image (``pose_image``), so they equal the reference implementations' crops.
 
     Args:
         model: the detector + pose model (eval mode is set here).
+        min_size_test, max_size_test: the detector's test resize (detectron2's ``INPUT.MIN_SIZE_TEST`` /
+            ``INPUT.MAX_SIZE_TEST``; 800 / 1333 for the model zoo's detectors).
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, *, min_size_test: int = 800, max_size_test: int = 1333):
         self.model = model.eval()
         self.input_format = model.input_format
-        self.aug = T.ResizeShortestEdge(
-            [model.min_size_test, model.min_size_test], model.max_size_test
-        )
+        self.aug = T.ResizeShortestEdge([min_size_test, min_size_test], max_size_test)
 
-    def __call__(self, original_image: np.ndarray, image_id: int = 0):
+    @classmethod
+    def from_yacs(cls, model: nn.Module, cfg) -> "DetectorPosePredictor":
+        """The predictor with a yacs config's ``INPUT.MIN_SIZE_TEST`` / ``INPUT.MAX_SIZE_TEST``."""
+        return cls(model, min_size_test=cfg.INPUT.MIN_SIZE_TEST, max_size_test=cfg.INPUT.MAX_SIZE_TEST)
+
+    def __call__(
+        self,
+        original_image: np.ndarray,
+        image_id: int = 0,
+        *,
+        person_boxes: Optional[np.ndarray] = None,
+        person_scores: Optional[np.ndarray] = None,
+    ):
         """
         Args:
             original_image: (H, W, 3) uint8 in BGR (OpenCV's order).
-            image_id: passed through (used when the model takes GT boxes from a dataset).
+            image_id: passed through to the results.
+            person_boxes: (N, 4) XYWH original px (e.g. ground truth): skip the detector.
+            person_scores: (N,) their scores (default 1).
 
         Returns:
             ``Instances`` of the image, original-image coordinates (see ``DetectorPoseModel``).
@@ -137,7 +152,17 @@ class DetectorPosePredictor:
             if self.input_format == "RGB":
                 original_image = original_image[:, :, ::-1]
             height, width = original_image.shape[:2]
-            image = self.aug.get_transform(original_image).apply_image(original_image)
-            image = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
-            inputs = {"image": image, "height": height, "width": width, "image_id": image_id}
+            inputs = {
+                "height": height,
+                "width": width,
+                "image_id": image_id,
+                "pose_image": np.ascontiguousarray(original_image),
+            }
+            if person_boxes is None:
+                image = self.aug.get_transform(original_image).apply_image(original_image)
+                inputs["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+            else:
+                inputs["person_boxes"] = np.asarray(person_boxes, np.float64).reshape(-1, 4)
+                if person_scores is not None:
+                    inputs["person_scores"] = np.asarray(person_scores, np.float64).reshape(-1)
             return self.model([inputs])[0]["instances"]

@@ -168,25 +168,21 @@ def draw_predictions(path: str, models, count: int = 4):
     records = get_topdown_dataset(name)
     image_ids = sorted({r["image_id"] for r in records})[:count]
     files = {r["image_id"]: r["file_name"] for r in records}
-    predictors = {}
-    for label, model in models.items():
-        height, width = records[0]["height"], records[0]["width"]
-        full = DetectorPoseModel(
-            detector=None,
-            pose_model=model,
-            box_source="gt",
-            gt_dataset=name,
-            input_format="BGR",
-            min_size_test=min(height, width),  # no resize: the generated images are small
-            max_size_test=max(height, width),
+    boxes = {}
+    for r in records:  # ground-truth boxes instead of a detector
+        boxes.setdefault(r["image_id"], []).append(r["bbox"])
+    predictors = {
+        label: DetectorPosePredictor(
+            DetectorPoseModel(detector=None, pose_model=model, input_format="BGR")
         )
-        predictors[label] = DetectorPosePredictor(full)
+        for label, model in models.items()
+    }
     rows = []
     for image_id in image_ids:
         image = cv2.imread(files[image_id])
         cols = []
         for label, predictor in predictors.items():
-            inst = predictor(image, image_id=image_id)
+            inst = predictor(image, image_id=image_id, person_boxes=boxes[image_id])
             vis = Visualizer(image[:, :, ::-1], metadata=meta, scale=1.25)
             out = vis.draw_instance_predictions(inst.to("cpu")).get_image()[:, :, ::-1].copy()
             cv2.putText(out, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)

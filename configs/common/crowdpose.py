@@ -7,8 +7,8 @@ GPU). The evaluator follows the dataset's metadata (xtcocotools ``keypoints_crow
 
 from detectron2.config import LazyCall as L
 
-from ljof.data import get_keypoint_set_metadata
-from ljof.data.mapper import flip_indices_from_metadata
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
+
 from ljof.engine import CROWDPOSE_TRAINVAL_INSTANCES, epoch_train_settings
 
 CROWDPOSE_BATCH = 256  # 8 GPUs x 32
@@ -16,16 +16,15 @@ CROWDPOSE_BATCH = 256  # 8 GPUs x 32
 
 def use_crowdpose(*, dataloader, model, train, lr_multiplier):
     """Patch the four config nodes in place (called by the CrowdPose leaf files at load time)."""
-    meta = L(get_keypoint_set_metadata)(keypoint_set="crowdpose")
     dataloader.train.dataset.names = "ljof_crowdpose_trainval"
-    dataloader.train.mapper.metadata = meta
     dataloader.train.total_batch_size = CROWDPOSE_BATCH
     dataloader.test.dataset.names = "ljof_crowdpose_test_det"
-    dataloader.test.mapper.metadata = meta
     dataloader.evaluator.dataset_name = "ljof_crowdpose_test_det"
     dataloader.test_datasets = ["ljof_crowdpose_test_det"]
     model.head.num_keypoints = 14
-    model.keypoint_flip_indices = flip_indices_from_metadata(get_keypoint_set_metadata("crowdpose"))
+    model.keypoint_flip_indices = L(create_keypoint_hflip_indices)(
+        dataset_names="ljof_crowdpose_trainval"
+    )
     train.update(
         epoch_train_settings(
             num_instances=CROWDPOSE_TRAINVAL_INSTANCES, total_batch_size=CROWDPOSE_BATCH

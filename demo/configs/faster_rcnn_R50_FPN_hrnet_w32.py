@@ -26,10 +26,9 @@ model = L(DetectorPoseModel)(
     person_class_id=0,  # "person" in COCO's thing_classes
     score_threshold=0.5,
     max_persons=100,
-    box_source="detector",
-    min_size_test=800,  # the detector's INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST
-    max_size_test=1333,
 )
+# the detector's test resize (its yaml's INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST), applied by the predictor
+predictor = dict(min_size_test=800, max_size_test=1333)
 
 train = dict(
     init_checkpoint="",  # a checkpoint of the whole DetectorPoseModel, loaded last

@@ -2,14 +2,16 @@
 
 from .datasets import *
 from .augmentations import (
+    CropAugInput,
     RandomBBoxTransform,
     RandomHalfBody,
     RandomTopDownFlip,
-    TopDownAffine,
     TopDownAugInput,
+    WindowTransform,
     build_topdown_augmentations,
 )
 from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap, build_codec
 from .lja import LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
-from .transforms import crop_to_image
+from .person_boxes import attach_person_boxes
+from .transforms import crop_person, crop_to_image, topdown_window

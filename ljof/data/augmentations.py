@@ -1,46 +1,46 @@
 """The random policy of the top-down training recipe as detectron2 ``Augmentation``s.
 
-Reference §1.3 (MMPose's RandomFlip -> RandomHalfBody -> RandomBBoxTransform -> TopdownAffine), re-expressed
-in detectron2's pattern: each ``Augmentation.get_transform`` draws its random numbers and returns a
-deterministic fvcore ``Transform``; :class:`TopDownAugInput` applies them to the image, the keypoints and
-the crop window together.
+The standard recipe of SimpleBaseline/HRNet (MMPose 1.x ``RandomFlip`` -> ``RandomHalfBody`` ->
+``RandomBBoxTransform`` -> ``TopdownAffine``, ``mmpose/datasets/transforms/common_transforms.py``),
+re-expressed in detectron2's pattern: each ``Augmentation.get_transform`` draws its random numbers and
+returns a deterministic fvcore ``Transform``, which applies itself to a :class:`TopDownAugInput`.
 
-The window edits (half-body, shift / scale / rotation) change only where the crop will be taken; they are
-returned as :class:`CropBoxTransform`. The flip is a true transform of the image plane
-(:class:`~ljof.data.transforms.PixelHFlipTransform`); it moves keypoints and window at once, swaps the
-left/right joints, and its effect on the pixels is folded into the single final warp (mirroring the
-source inside the affine is exact and avoids copying the whole image).
+The policy runs before the image is decoded: it moves the crop window (centre, size, rotation) and the
+keypoints, and records the map from the original image to its frame (a flip); the crop is then one warp
+(:func:`ljof.data.transforms.crop_person`). A policy transform therefore implements, besides fvcore's
+``apply_image``/``apply_coords``, three methods: ``apply_keypoints`` ((K, 3) rows), ``apply_window``
+(``(center, scale, rotation)``) and ``apply_frame_matrix`` ((2, 3) original px -> frame px); fvcore's
+``TransformList`` chains them like any ``apply_*``. After the crop, pixel transforms (LJA) act on a
+:class:`CropAugInput` through ``apply_image``/``apply_coords`` alone.
 """
 
 import logging
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 from detectron2.data import transforms as T
-from fvcore.transforms.transform import NoOpTransform, Transform, TransformList
+from fvcore.transforms.transform import NoOpTransform, Transform
 
-from .transforms import (
-    PixelHFlipTransform,
-    TopDownAffineTransform,
-    compose_affine,
-    fix_aspect_ratio,
-    get_warp_matrix,
-)
+from .transforms import PixelHFlipTransform
 
 __all__ = [
     "TopDownAugInput",
-    "CropBoxTransform",
+    "CropAugInput",
+    "WindowTransform",
     "RandomTopDownFlip",
     "RandomHalfBody",
     "RandomBBoxTransform",
-    "TopDownAffine",
     "truncated_normal",
     "build_topdown_augmentations",
 ]
 
 logger = logging.getLogger(__name__)
 
-_IDENTITY = np.eye(2, 3)
+# A transform that changes nothing changes no window, keypoint or frame either (detectron2 registers its
+# own data types on fvcore's classes the same way, e.g. "rotated_box").
+NoOpTransform.register_type("keypoints", lambda t, keypoints: keypoints)
+NoOpTransform.register_type("window", lambda t, window: window)
+NoOpTransform.register_type("frame_matrix", lambda t, matrix: matrix)
 
 
 def truncated_normal(size=None) -> np.ndarray:
@@ -58,8 +58,11 @@ def truncated_normal(size=None) -> np.ndarray:
     return out.reshape(size) if size is not None else float(out[0])
 
 
-class CropBoxTransform(Transform):
-    """Set the crop window (centre, size, rotation); pixels and coordinates are unchanged until the warp.
+class WindowTransform(Transform):
+    """Move the crop window to (``center``, ``scale``, ``rotation``).
+
+    The image plane does not move: pixels, coordinates, keypoints and the frame are unchanged; the new
+    window decides where the later crop is cut.
 
     Args:
         center: (2,) window centre, px of the augmentation frame.
@@ -74,160 +77,120 @@ class CropBoxTransform(Transform):
         rotation = float(rotation)
         self._set_attributes(locals())
 
-    def apply_image(self, img):
+    def apply_image(self, img: np.ndarray) -> np.ndarray:
         return img
 
-    def apply_coords(self, coords):
+    def apply_coords(self, coords: np.ndarray) -> np.ndarray:
         return coords
+
+    def apply_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
+        return keypoints
+
+    def apply_window(self, window):
+        return self.center, self.scale, self.rotation
+
+    def apply_frame_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix
 
 
 class TopDownAugInput:
-    """The state of one person instance while it is augmented (detectron2's ``AugInput`` role).
+    """The state of one person instance during the random policy (detectron2's ``AugInput`` role).
 
     Attributes read by the augmentations (``get_transform`` argument names):
-        image: the decoded image (H', W', C) uint8; before the warp it may be a reduced-size decode
-            (see ``image_matrix``); after it, the crop.
-        image_size: (h, w) of the original image (the augmentation frame before the warp).
-        keypoints: (K, 3) float32 x, y, v in the current frame (image px, then crop px).
-        center, scale: (2,) crop window, px of the current frame; ``scale`` is aspect-fixed by the warp.
+        image_size: (h, w) of the original image.
+        keypoints: (K, 3) float32 x, y, v in the augmentation frame's px.
+        center, scale: (2,) float32 crop window in the frame's px (``scale`` is aspect-fixed at the crop).
         rotation: degrees.
-        box_size: (2,) the person box (w, h) in the current frame's px (LJA's size reference).
-        flipped: whether a horizontal flip has been applied.
+        frame_matrix: (2, 3) original-image px -> frame px (identity unless flipped).
 
     Args:
-        image: decoded image.
         keypoints: (K, 3) in original-image px.
-        center, scale: initial window (from the box with padding).
-        box_size: (w, h) of the person box, original-image px.
-        flip_indices: (K,) permutation swapping left/right joints (from metadata); needed for flips.
-        image_matrix: (2, 3) original-image px -> ``image`` px (identity for a full decode); see
-            :meth:`set_image`.
-
-    The image may be set later (:meth:`set_image`): the policy needs only the keypoints and window, so
-    the mapper can choose a reduced-size decode after seeing the final window.
+        center, scale: the initial window (from the box with padding).
+        image_size: (h, w) of the original image.
     """
 
-    def __init__(
-        self,
-        image: np.ndarray,
-        *,
-        keypoints: np.ndarray,
-        center,
-        scale,
-        box_size,
-        image_size,
-        flip_indices: Optional[Sequence[int]] = None,
-        image_matrix: Optional[np.ndarray] = None,
-    ):
-        self.image = image
+    def __init__(self, *, keypoints: np.ndarray, center, scale, image_size):
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.keypoints = np.array(keypoints, np.float32, copy=True).reshape(-1, 3)
         self.center = np.asarray(center, np.float32).copy()
         self.scale = np.asarray(scale, np.float32).copy()
         self.rotation = 0.0
-        self.box_size = np.asarray(box_size, np.float32).copy()
-        self.flipped = False
-        self.flip_indices = None if flip_indices is None else np.asarray(flip_indices, np.int64)
-        self.image_matrix = np.eye(2, 3) if image_matrix is None else np.asarray(image_matrix)
-        self.frame_matrix = np.eye(2, 3)  # original-image px -> augmentation-frame px (flips)
-        self.warp_matrix = None  # original-image px -> crop px, set by the warp
-        self.cropped = False
+        self.frame_matrix = np.eye(2, 3)
+
+    @property
+    def flipped(self) -> bool:
+        """Whether the frame is the mirror of the original image."""
+        return bool(self.frame_matrix[0, 0] < 0)
 
     def transform(self, tfm: Transform) -> None:
-        """Apply a transform (or a TransformList) to image, keypoints and window together."""
-        if isinstance(tfm, TransformList):
-            for t in tfm.transforms:
-                self.transform(t)
-        elif isinstance(tfm, NoOpTransform):
-            return
-        elif isinstance(tfm, CropBoxTransform):
-            self.center, self.scale, self.rotation = tfm.center, tfm.scale, tfm.rotation
-        elif isinstance(tfm, PixelHFlipTransform):
-            self._flip(tfm)
-        elif isinstance(tfm, TopDownAffineTransform):
-            self._warp(tfm)
-        else:  # any other transform (e.g. photometric, LJA): apply it to what we have now
-            if self.image is None:
+        """Apply a policy transform (or a ``TransformList`` of them) to keypoints, window and frame."""
+        for method in ("apply_keypoints", "apply_window", "apply_frame_matrix"):
+            if not hasattr(tfm, method) and not hasattr(tfm, "transforms"):
                 raise ValueError(
-                    f"TopDownAugInput: {type(tfm).__name__} needs the image, which is decoded after the "
-                    "window policy; apply pixel transforms after the top-down warp"
+                    f"{type(tfm).__name__} cannot run in the top-down window policy (no {method}); "
+                    "pixel transforms act on the crop, after the warp"
                 )
-            self.image = tfm.apply_image(self.image)
-            self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])
+        self.keypoints = tfm.apply_keypoints(self.keypoints)
+        self.center, self.scale, self.rotation = tfm.apply_window(
+            (self.center, self.scale, self.rotation)
+        )
+        self.frame_matrix = tfm.apply_frame_matrix(self.frame_matrix)
 
-    def _flip(self, tfm: PixelHFlipTransform) -> None:
-        if self.cropped:
-            raise ValueError("TopDownAugInput: flip the image before the top-down warp, not after")
-        if self.flip_indices is None:
-            raise ValueError("TopDownAugInput: a flip needs flip_indices (from keypoint_flip_map)")
-        if len(self.flip_indices) != len(self.keypoints):
-            raise ValueError(
-                f"flip_indices has {len(self.flip_indices)} entries for {len(self.keypoints)} keypoints"
-            )
-        self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])
-        self.keypoints = self.keypoints[self.flip_indices]
-        self.center = tfm.apply_coords(self.center[None])[0]
-        self.frame_matrix = compose_affine(tfm.matrix, self.frame_matrix)
-        self.flipped = not self.flipped
 
-    def set_image(self, image: np.ndarray, image_matrix: Optional[np.ndarray] = None) -> None:
-        """Set the decoded image and its map from original-image px (identity for a full decode)."""
-        if self.cropped:
-            raise ValueError("TopDownAugInput: the image is already cropped")
+class CropAugInput:
+    """One person crop after the warp, for pixel augmentations such as LJA (``AugInput`` role).
+
+    Attributes:
+        image: (h, w, C) uint8 crop (modified by the transforms).
+        keypoints: (K, 3) float32 crop px.
+        box_size: (2,) the person box (w, h) as it appears in the crop, px.
+    """
+
+    def __init__(self, image: np.ndarray, *, keypoints: np.ndarray, box_size):
         self.image = image
-        self.image_matrix = np.eye(2, 3) if image_matrix is None else np.asarray(image_matrix)
+        self.keypoints = np.array(keypoints, np.float32, copy=True).reshape(-1, 3)
+        self.box_size = np.asarray(box_size, np.float32).copy()
 
-    def _warp(self, tfm: TopDownAffineTransform) -> None:
-        if self.cropped:
-            raise ValueError("TopDownAugInput: the top-down warp was already applied")
-        if self.image is None:
-            raise ValueError("TopDownAugInput: set_image() before the top-down warp")
-        # crop px <- frame px <- original px <- stored image px
-        self.warp_matrix = (
-            compose_affine(tfm.matrix, self.frame_matrix) if self.flipped else tfm.matrix
-        )
-        pixel_matrix = self.warp_matrix
-        if not np.array_equal(self.image_matrix, _IDENTITY):  # e.g. a reduced-size decode
-            inv = np.linalg.inv(self.image_matrix[:, :2])
-            stored_to_orig = np.concatenate([inv, -(inv @ self.image_matrix[:, 2])[:, None]], 1)
-            pixel_matrix = compose_affine(self.warp_matrix, stored_to_orig)
-        pixel_tfm = TopDownAffineTransform(
-            pixel_matrix, tfm.output_size, border_value=tfm.border_value
-        )
-        self.image = pixel_tfm.apply_image(self.image)
+    def transform(self, tfm: Transform) -> None:
+        self.image = tfm.apply_image(self.image)
         self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])
-        # The box's sides as they appear in the crop: lengths of the images of the x and y unit vectors.
-        self.box_size = self.box_size * np.linalg.norm(tfm.matrix[:, :2], axis=0).astype(np.float32)
-        self.cropped = True
 
 
 class RandomTopDownFlip(T.Augmentation):
-    """Horizontal flip of the whole image with probability ``prob`` (left/right joints are swapped by
-    :class:`TopDownAugInput` with the metadata's flip indices)."""
+    """Horizontal flip of the whole image with probability ``prob``; left/right joints swap.
+
+    Args:
+        flip_indices: (K,) left/right permutation (``detection_utils.create_keypoint_hflip_indices``).
+        prob: flip probability.
+    """
 
     input_args = ("image_size",)  # detectron2 would pass "image" to a one-argument get_transform
 
-    def __init__(self, prob: float = 0.5):
+    def __init__(self, *, flip_indices: Sequence[int], prob: float = 0.5):
         super().__init__()
+        flip_indices = [int(i) for i in flip_indices]
         self._init(locals())
 
     def get_transform(self, image_size):
         if np.random.rand() < self.prob:
-            return PixelHFlipTransform(image_size[1])
+            return PixelHFlipTransform(image_size[1], flip_indices=self.flip_indices)
         return NoOpTransform()
 
 
 class RandomHalfBody(T.Augmentation):
-    """Re-centre the window on the upper or the lower body (reference §1.3 defaults).
+    """Re-centre the window on the upper or the lower body (MMPose ``RandomHalfBody`` defaults).
 
     Applies with probability ``prob`` to instances with at least ``min_total_keypoints`` labeled joints.
     The upper half is preferred with probability ``upper_prioritized_prob``; a half needs at least
     ``min_upper_keypoints`` / ``min_lower_keypoints`` labeled joints. The new window is centred on the mean
-    of the chosen joints with their extent times ``padding``.
+    of the chosen joints with their extent times ``padding``. Degenerate halves keep the current window
+    (a documented fallback, never an error): joints that coincide or span less than ``min_extent`` px
+    along both axes, or non-finite coordinates.
 
     Args:
         upper_body_ids, lower_body_ids: joint index lists (metadata ``keypoint_upper_body_ids`` /
             ``keypoint_lower_body_ids``).
+        min_extent: the smallest window (px, after padding) a half may produce.
     """
 
     def __init__(
@@ -241,6 +204,7 @@ class RandomHalfBody(T.Augmentation):
         min_lower_keypoints: int = 3,
         padding: float = 1.5,
         upper_prioritized_prob: float = 0.7,
+        min_extent: float = 1.0,
     ):
         super().__init__()
         upper_body_ids = [int(i) for i in upper_body_ids]
@@ -263,17 +227,17 @@ class RandomHalfBody(T.Augmentation):
         else:
             return NoOpTransform()
         pts = keypoints[chosen, :2]
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        new_center = pts.mean(axis=0)
-        new_scale = (hi - lo) * self.padding
-        return CropBoxTransform(new_center, new_scale, rotation)
+        new_scale = (pts.max(axis=0) - pts.min(axis=0)) * self.padding
+        if not np.all(np.isfinite(pts)) or new_scale.max() < self.min_extent:
+            return NoOpTransform()
+        return WindowTransform(pts.mean(axis=0), new_scale, rotation)
 
 
 class RandomBBoxTransform(T.Augmentation):
     """Random shift, scale and rotation of the window, each a truncated-normal draw in [-1, 1]
-    (reference §1.3): shift ``v * shift_factor * scale`` with p = ``shift_prob``; scale multiplier
-    ``mid + v * half_range`` of ``scale_factor`` with p = ``scale_prob``; rotation ``v * rotate_factor``
-    degrees with p = ``rotate_prob``."""
+    (MMPose ``RandomBBoxTransform`` defaults): shift ``v * shift_factor * scale`` with p = ``shift_prob``;
+    scale multiplier ``mid + v * half_range`` of ``scale_factor`` with p = ``scale_prob``; rotation
+    ``v * rotate_factor`` degrees with p = ``rotate_prob``."""
 
     def __init__(
         self,
@@ -287,6 +251,8 @@ class RandomBBoxTransform(T.Augmentation):
     ):
         super().__init__()
         scale_factor = (float(scale_factor[0]), float(scale_factor[1]))
+        if not 0 < scale_factor[0] <= scale_factor[1]:
+            raise ValueError(f"scale_factor must be (low, high) with 0 < low <= high: {scale_factor}")
         self._init(locals())
 
     def get_transform(self, center, scale, rotation):
@@ -298,56 +264,32 @@ class RandomBBoxTransform(T.Augmentation):
         shift = v[:2] * self.shift_factor * scale if apply_shift else 0.0
         mult = 0.5 * (hi + lo) + float(v[2]) * 0.5 * (hi - lo) if apply_scale else 1.0
         rot = float(v[3]) * self.rotate_factor if apply_rot else 0.0
-        return CropBoxTransform(center + shift, scale * mult, rotation + rot)
-
-
-class TopDownAffine(T.Augmentation):
-    """The deterministic crop: fix the window's aspect ratio to ``input_size`` and warp.
-
-    Returns ``TransformList([CropBoxTransform(center, fixed scale, rotation), TopDownAffineTransform])``.
-
-    Args:
-        input_size: (w, h) of the network input.
-        use_udp: UDP's ``size - 1`` scaling (pair with :class:`~ljof.data.codecs.UDPHeatmap`).
-    """
-
-    def __init__(self, input_size=(192, 256), *, use_udp: bool = False):
-        super().__init__()
-        input_size = (int(input_size[0]), int(input_size[1]))
-        self._init(locals())
-
-    def get_transform(self, center, scale, rotation):
-        scale = fix_aspect_ratio(scale, self.input_size[0] / self.input_size[1])
-        matrix = get_warp_matrix(center, scale, rotation, self.input_size, use_udp=self.use_udp)
-        return TransformList(
-            [
-                CropBoxTransform(center, scale, rotation),
-                TopDownAffineTransform(matrix, self.input_size),
-            ]
-        )
+        return WindowTransform(center + shift, scale * mult, rotation + rot)
 
 
 def build_topdown_augmentations(
     metadata, *, flip_prob: float = 0.5, half_body_prob: float = 0.3, **bbox_transform_kwargs
 ):
-    """The standard training policy (reference §1.3) for a dataset's metadata.
+    """The standard training policy for a registered dataset's metadata.
 
     Args:
-        metadata: a detectron2 ``Metadata`` (or dict) with ``keypoint_upper_body_ids`` and
-            ``keypoint_lower_body_ids``.
+        metadata: a detectron2 ``Metadata`` (``MetadataCatalog.get(name)``) with ``keypoint_names``,
+            ``keypoint_flip_map``, ``keypoint_upper_body_ids`` and ``keypoint_lower_body_ids``.
         flip_prob, half_body_prob: probabilities of the flip and of half-body.
         bbox_transform_kwargs: overrides of :class:`RandomBBoxTransform`'s defaults.
 
     Returns:
         list of augmentations (flip, half-body, shift/scale/rotation), without the final warp.
     """
-    get = metadata.get if isinstance(metadata, dict) else (lambda k: getattr(metadata, k))
+    from detectron2.data.detection_utils import create_keypoint_hflip_indices
+
     return [
-        RandomTopDownFlip(prob=flip_prob),
+        RandomTopDownFlip(flip_indices=create_keypoint_hflip_indices(metadata.name), prob=flip_prob),
         RandomHalfBody(
-            upper_body_ids=get("keypoint_upper_body_ids"),
-            lower_body_ids=get("keypoint_lower_body_ids"),
+            upper_body_ids=metadata.keypoint_upper_body_ids,
+            lower_body_ids=metadata.keypoint_lower_body_ids,
             prob=half_body_prob,
         ),
         RandomBBoxTransform(**bbox_transform_kwargs),
     ]
+

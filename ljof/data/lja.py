@@ -1,4 +1,4 @@
-"""Limb Joint Augmentation (LJA), the LJOF paper's occlusion augmentation (§3.2; design.md §2).
+"""Limb Joint Augmentation (LJA), the LJOF paper's occlusion augmentation (paper §3.2).
 
 For one person crop: among its visible limb joints (n of them), choose ``ceil(alpha * n)`` without
 replacement; over each draw a block of ``beta * (h, w)`` of the person box as it appears in the crop,

@@ -1,53 +1,55 @@
 """The top-down DatasetMapper: one person record -> one network sample (docs/interfaces.md).
 
-Follows detectron2's ``DatasetMapper`` skeleton: copy the record, read the image with
-``detectron2.data.detection_utils.read_image``, check its size, run the augmentations on an input object
-that moves image and keypoints together, make a contiguous CHW tensor, and (training) build the targets.
+Follows detectron2's ``DatasetMapper`` skeleton: copy the record, read the image (detectron2's
+``read_image`` semantics, :mod:`ljof.data.image_io`), check its size, run the augmentations on an input
+object, make a contiguous CHW tensor, and (training) build the targets.
 
-Order (reference §1.3): box -> centre/scale (padding 1.25) -> [flip -> half-body -> shift/scale/rotation]
--> aspect fix + one affine warp (OpenCV, bilinear) -> [LJA] -> heatmap targets of every codec.
-The random policy needs only the keypoints and the window, so it runs before the image is decoded; with
-``reduced_decoding=True`` a JPEG whose crop is a downscale by >= 2 is then decoded at 1/2, 1/4 or 1/8 size
-and the warp accounts for it exactly (:mod:`ljof.data.image_io`).
+Order (SimpleBaseline/HRNet, MMPose 1.x's top-down pipeline): box -> centre/scale (padding 1.25) ->
+[flip -> half-body -> shift/scale/rotation] -> aspect fix + one affine warp (OpenCV, bilinear;
+:func:`~ljof.data.transforms.crop_person`, the crop ``DetectorPoseModel`` uses too) -> [LJA] -> heatmap
+targets of every codec. The random policy needs only the keypoints and the window, so it runs before the
+image is decoded; with ``reduced_decoding=True`` a JPEG whose crop is a downscale by >= 2 is then decoded
+at 1/2, 1/4 or 1/8 size and the warp accounts for it exactly.
+
+Test-time crops (no policy, full decode) are bit-identical to MMPose's and the official HRNet's: the
+window and the warp matrix follow their float32 arithmetic (:func:`~ljof.data.transforms.get_warp_matrix`).
+Training uses the same code path, so the arithmetic is the same there too.
+
+Bad records never surface as an unnamed exception: every problem is a ``ValueError`` (or, for an
+unreadable image, a ``RuntimeError``) whose message names the record (file, image id, annotation id,
+dataset) and what is wrong. Degenerate geometry in the random policy falls back to the unaugmented window
+(see :class:`~ljof.data.augmentations.RandomHalfBody`).
 """
 
 import logging
 import math
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
-from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
-from .augmentations import TopDownAffine, TopDownAugInput, build_topdown_augmentations
+from .augmentations import CropAugInput, TopDownAugInput, build_topdown_augmentations
 from .codecs import HeatmapCodec, MSRAHeatmap
 from .image_io import read_image_for_crop, reduction_matrix
 from .lja import LimbJointAugmentation
-from .transforms import bbox_xywh_to_center_scale
+from .transforms import (
+    apply_affine,
+    bbox_xywh_to_center_scale,
+    compose_affine,
+    crop_person,
+    fix_aspect_ratio,
+    invert_affine,
+)
 
-__all__ = ["TopDownDatasetMapper", "flip_indices_from_metadata"]
+__all__ = ["TopDownDatasetMapper"]
 
 logger = logging.getLogger(__name__)
 
 
-def flip_indices_from_metadata(metadata) -> List[int]:
-    """The left/right permutation from ``keypoint_names`` and ``keypoint_flip_map`` (detectron2 fields).
-
-    Same result as ``detectron2.data.detection_utils.create_keypoint_hflip_indices``, which only takes
-    registered dataset names; this also accepts a Metadata object or a plain dict.
-    """
-    names = list(metadata.get("keypoint_names", None) or [])
-    pairs = metadata.get("keypoint_flip_map", None) or []
-    if not names:
-        raise ValueError("metadata has no keypoint_names; cannot build the flip permutation")
-    swap = dict(pairs)
-    swap.update({b: a for a, b in pairs})
-    return [names.index(swap.get(n, n)) for n in names]
-
-
-def _describe(record: dict) -> str:
+def describe_record(record: dict) -> str:
+    """``record (file_name=..., image_id=..., annotation_id=..., dataset=...)`` for error messages."""
     return (
         f"record (file_name={record.get('file_name')!r}, image_id={record.get('image_id')}, "
         f"annotation_id={record.get('annotation_id')}, dataset={record.get('dataset_name')!r})"
@@ -59,112 +61,82 @@ class TopDownDatasetMapper:
 
     Args:
         is_train: training (random augmentations, LJA, targets) or test (deterministic crop only).
-        input_size: (w, h) of the network input, default (192, 256).
-        codecs: heatmap codecs, one target per codec (e.g. SRPose: several sizes); all share
-            ``input_size`` and UDP-ness. Default: ``[MSRAHeatmap]`` at 1/4 resolution, sigma 2.
-        codec: a single codec (shorthand for ``codecs=[codec]``).
+        codecs: heatmap codecs, one target per codec (e.g. SRPose: several sizes); they share
+            ``input_size`` (the crop size, w x h) and UDP-ness (the UDP warp is used when they have it).
+            Default: ``[MSRAHeatmap()]`` (192x256 crops, 48x64 heatmaps, sigma 2).
+        metadata: the detectron2 ``Metadata`` of a registered dataset (``MetadataCatalog.get(name)``):
+            flip map and half-body groups of the default augmentations, and the joint count.
         augmentations: the random policy (detectron2 ``Augmentation``s acting on
             :class:`~ljof.data.augmentations.TopDownAugInput`), used only in training. Default (None): the
             standard recipe from the metadata (:func:`build_topdown_augmentations`); ``[]`` disables it.
             They run before the image is decoded, so they may change the window and flip, not pixels.
         lja: a :class:`~ljof.data.lja.LimbJointAugmentation` applied in crop space in training, or None.
-        metadata: a detectron2 ``Metadata`` or dict with the keypoint fields, or
-        dataset_name: a registered dataset whose metadata to use.
-        keypoint_flip_indices: explicit left/right permutation (else derived from the metadata).
         image_format: detectron2 image format of the output image (default "BGR").
         padding: box padding factor (1.25).
-        use_udp: UDP warp; default: taken from the codecs.
         reduced_decoding: decode JPEGs at reduced size when the crop is a downscale by >= 2.
+
+    Raises:
+        ValueError: no codec, codecs that disagree on the crop size or on UDP.
     """
 
     def __init__(
         self,
         is_train: bool,
         *,
-        input_size=(192, 256),
+        metadata,
         codecs: Optional[Sequence[HeatmapCodec]] = None,
-        codec: Optional[HeatmapCodec] = None,
         augmentations: Optional[Sequence[T.Augmentation]] = None,
         lja: Optional[LimbJointAugmentation] = None,
-        metadata=None,
-        dataset_name: Optional[str] = None,
-        keypoint_flip_indices: Optional[Sequence[int]] = None,
         image_format: str = "BGR",
         padding: float = 1.25,
-        use_udp: Optional[bool] = None,
         reduced_decoding: bool = False,
     ):
         self.is_train = bool(is_train)
-        self.input_size = (int(input_size[0]), int(input_size[1]))
-        if codec is not None and codecs is not None:
-            raise ValueError("give either codec or codecs, not both")
-        if codecs is None:
-            codecs = [codec] if codec is not None else [self._default_codec()]
-        self.codecs = list(codecs)
-        for c in self.codecs:
-            if tuple(c.input_size) != self.input_size:
-                raise ValueError(
-                    f"codec {c} has input_size {c.input_size}, mapper has {self.input_size}"
-                )
+        self.codecs = list(codecs) if codecs is not None else [MSRAHeatmap()]
+        if not self.codecs:
+            raise ValueError("TopDownDatasetMapper needs at least one codec")
+        sizes = {tuple(c.input_size) for c in self.codecs}
         udp_flags = {bool(c.use_udp) for c in self.codecs}
-        if len(udp_flags) > 1:
-            raise ValueError(f"codecs disagree on UDP: {self.codecs}")
-        self.use_udp = udp_flags.pop() if use_udp is None else bool(use_udp)
-
-        if metadata is None and dataset_name is not None:
-            metadata = MetadataCatalog.get(dataset_name)
+        if len(sizes) > 1 or len(udp_flags) > 1:
+            raise ValueError(f"codecs disagree on the crop size or on UDP: {self.codecs}")
+        self.input_size = sizes.pop()
+        self.use_udp = udp_flags.pop()
         self.metadata = metadata
-        if keypoint_flip_indices is None and metadata is not None:
-            keypoint_flip_indices = flip_indices_from_metadata(metadata)
-        self.keypoint_flip_indices = (
-            None if keypoint_flip_indices is None else np.asarray(keypoint_flip_indices, np.int64)
-        )
+        self.num_keypoints = len(metadata.keypoint_names)
         if augmentations is None:
-            if self.is_train:
-                if metadata is None:
-                    raise ValueError(
-                        "TopDownDatasetMapper(is_train=True) needs metadata or dataset_name for the "
-                        "default augmentations (or pass augmentations=[...])"
-                    )
-                augmentations = build_topdown_augmentations(metadata)
-            else:
-                augmentations = []
+            augmentations = build_topdown_augmentations(metadata) if self.is_train else []
         self.augmentations = T.AugmentationList(list(augmentations) if self.is_train else [])
         self.lja = lja if self.is_train else None
-        self.warp = TopDownAffine(self.input_size, use_udp=self.use_udp)
         self.image_format = image_format
         self.padding = float(padding)
         self.reduced_decoding = bool(reduced_decoding)
         mode = "training" if self.is_train else "inference"
         logger.info(
-            f"[TopDownDatasetMapper] {mode}: augmentations {self.augmentations}, warp {self.warp}, "
-            f"LJA {self.lja}, codecs {self.codecs}, reduced_decoding={self.reduced_decoding}"
+            f"[TopDownDatasetMapper] {mode}: augmentations {self.augmentations}, crop "
+            f"{self.input_size} (UDP {self.use_udp}), LJA {self.lja}, codecs {self.codecs}, "
+            f"reduced_decoding={self.reduced_decoding}"
         )
-
-    def _default_codec(self) -> HeatmapCodec:
-        w, h = self.input_size
-        return MSRAHeatmap(input_size=self.input_size, heatmap_size=(w // 4, h // 4), sigma=2.0)
 
     # ------------------------------------------------------------------------------------------
     def _check_record(self, record: dict):
-        bbox = np.asarray(record.get("bbox", ()), np.float64).reshape(-1)
+        for key in ("file_name", "height", "width", "bbox", "keypoints"):
+            if key not in record:
+                raise ValueError(f"missing {key!r}")
+        bbox = np.asarray(record["bbox"], np.float64).reshape(-1)
         if bbox.shape[0] != 4 or not np.all(np.isfinite(bbox)):
-            raise ValueError(f"bad bbox {record.get('bbox')!r} (want XYWH) in {_describe(record)}")
+            raise ValueError(f"bad bbox {record['bbox']!r} (want XYWH, finite)")
         if bbox[2] <= 0 or bbox[3] <= 0:
-            raise ValueError(
-                f"zero-area person box {bbox.tolist()} (XYWH; w and h must be > 0) in {_describe(record)}"
-            )
-        kpts = record.get("keypoints")
-        if kpts is None:
-            raise ValueError(f"missing 'keypoints' in {_describe(record)}")
-        kpts = np.asarray(kpts, np.float32)
+            raise ValueError(f"zero-area person box {bbox.tolist()} (XYWH; w and h must be > 0)")
+        kpts = np.asarray(record["keypoints"], np.float32)
         if kpts.ndim != 2 or kpts.shape[1] != 3:
-            raise ValueError(f"keypoints must be (K, 3), got {kpts.shape} in {_describe(record)}")
-        if self.keypoint_flip_indices is not None and len(self.keypoint_flip_indices) != len(kpts):
+            raise ValueError(f"keypoints must be (K, 3), got {kpts.shape}")
+        if len(kpts) != self.num_keypoints:
             raise ValueError(
-                f"{len(kpts)} keypoints but the flip permutation has {len(self.keypoint_flip_indices)} "
-                f"entries in {_describe(record)}"
+                f"{len(kpts)} keypoints, but the metadata {self.metadata.name!r} has "
+                f"{self.num_keypoints}"
             )
+        if not np.all(np.isfinite(kpts)):
+            raise ValueError("keypoints hold a non-finite value")
         return bbox, kpts
 
     def _read(self, record: dict, max_reduction: int):
@@ -175,7 +147,7 @@ class TopDownDatasetMapper:
             )
         except Exception as e:  # missing, truncated, not an image: name the file and the record
             raise RuntimeError(
-                f"cannot read image {file_name!r} for {_describe(record)}: {e}"
+                f"cannot read image {file_name!r} for {describe_record(record)}: {e}"
             ) from e
         if factor == 1:
             utils.check_image_size(record, image)
@@ -184,7 +156,7 @@ class TopDownDatasetMapper:
             if image.shape[:2] != want:
                 raise utils.SizeMismatchError(
                     f"image {file_name!r} decoded at 1/{factor} is {image.shape[:2]}, expected {want} "
-                    f"from height/width {record['height']}x{record['width']} in {_describe(record)}"
+                    f"from height/width {record['height']}x{record['width']} in {describe_record(record)}"
                 )
         return image, factor
 
@@ -195,53 +167,71 @@ class TopDownDatasetMapper:
         return max(1, int(math.floor(float(scale[0]) / out_w + 1e-9)))
 
     def __call__(self, record: dict) -> dict:
-        """Map one person record; see docs/interfaces.md "Mapper samples" for the output keys."""
+        """Map one person record; see docs/interfaces.md "Mapper samples" for the output keys.
+
+        Raises:
+            ValueError: a bad record (named in the message) or degenerate geometry that has no fallback.
+            RuntimeError: the image cannot be read.
+        """
+        try:
+            return self._map(record)
+        except (ValueError, ZeroDivisionError, FloatingPointError) as e:
+            if "record (file_name=" in str(e):
+                raise
+            kind = type(e) if isinstance(e, ValueError) else ValueError  # e.g. SizeMismatchError
+            raise kind(f"{e} in {describe_record(record)}") from e
+
+    def _map(self, record: dict) -> dict:
         bbox, kpts = self._check_record(record)
-        if "height" not in record or "width" not in record:
-            raise ValueError(f"missing height/width in {_describe(record)}")
         center, scale = bbox_xywh_to_center_scale(bbox, padding=self.padding)
         aug_input = TopDownAugInput(
-            None,
             keypoints=kpts,
             center=center,
             scale=scale,
-            box_size=bbox[2:4],
             image_size=(record["height"], record["width"]),
-            flip_indices=self.keypoint_flip_indices,
         )
-        self.augmentations(aug_input)  # random policy: keypoints and window only
-        warp = self.warp.get_transform(aug_input.center, aug_input.scale, aug_input.rotation)
-        aug_input.transform(warp.transforms[0])  # the aspect-fixed window
-        image, factor = self._read(record, self._max_reduction(aug_input.scale))
-        aug_input.set_image(image, reduction_matrix(factor) if factor > 1 else None)
-        aug_input.transform(warp.transforms[1])  # the one affine warp of image and keypoints
-        blocks = []
-        if self.lja is not None:
-            blocks = list(self.lja(aug_input).blocks)
+        self.augmentations(aug_input)  # random policy: keypoints, window and frame only
+        scale = fix_aspect_ratio(aug_input.scale, self.input_size[0] / self.input_size[1])
+        image, factor = self._read(record, self._max_reduction(scale))
+        image_matrix = None  # frame px -> px of the decoded image
+        if factor > 1 or aug_input.flipped:
+            image_matrix = compose_affine(
+                reduction_matrix(factor), invert_affine(aug_input.frame_matrix)
+            )
+        crop, warp_matrix = crop_person(
+            image,
+            aug_input.center,
+            scale,
+            input_size=self.input_size,
+            rotation=aug_input.rotation,
+            use_udp=self.use_udp,
+            image_matrix=image_matrix,
+        )
+        keypoints = aug_input.keypoints.copy()
+        keypoints[:, :2] = apply_affine(warp_matrix, keypoints[:, :2])
+        # The box's sides as they appear in the crop: lengths of the images of the x and y unit vectors.
+        box_size = bbox[2:4] * np.linalg.norm(warp_matrix[:, :2], axis=0)
+        crop_input = CropAugInput(crop, keypoints=keypoints, box_size=box_size)
+        blocks = list(self.lja(crop_input).blocks) if self.lja is not None else []
 
-        crop = aug_input.image
+        crop = crop_input.image
         if crop.ndim == 2:
             crop = crop[:, :, None]
         f32 = np.float32
+        original_center = apply_affine(invert_affine(aug_input.frame_matrix), aug_input.center)
         sample = {
             "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),
-            "center": torch.from_numpy(self._original_center(aug_input, record)),
-            "scale": torch.from_numpy(np.array(aug_input.scale, f32)),
+            "center": torch.from_numpy(original_center.astype(f32)),
+            "scale": torch.from_numpy(np.array(scale, f32)),
             "rotation": float(aug_input.rotation),
-            "flip": bool(aug_input.flipped),
-            "warp_matrix": torch.from_numpy(aug_input.warp_matrix.astype(f32)),
-            "bbox_area": float(aug_input.scale[0]) * float(aug_input.scale[1]),
-            "keypoints": torch.from_numpy(np.array(aug_input.keypoints, f32)),
+            "flip": aug_input.flipped,
+            "warp_matrix": torch.from_numpy(
+                compose_affine(warp_matrix, aug_input.frame_matrix).astype(f32)
+            ),
+            "bbox_area": float(scale[0]) * float(scale[1]),
+            "keypoints": torch.from_numpy(np.array(crop_input.keypoints, f32)),
         }
-        for key in (
-            "image_id",
-            "file_name",
-            "height",
-            "width",
-            "bbox",
-            "bbox_score",
-            "annotation_id",
-        ):
+        for key in ("image_id", "file_name", "height", "width", "bbox_score", "annotation_id"):
             if key in record:
                 sample[key] = record[key]
         sample["bbox"] = [float(v) for v in bbox]  # a copy: the record is never shared or modified
@@ -249,18 +239,10 @@ class TopDownDatasetMapper:
         if self.is_train:
             heatmaps, weights = [], []
             for c in self.codecs:
-                hm, w = c.encode(aug_input.keypoints[:, :2], aug_input.keypoints[:, 2])
+                hm, w = c.encode(crop_input.keypoints[:, :2], crop_input.keypoints[:, 2])
                 heatmaps.append(torch.from_numpy(hm))
                 weights.append(torch.from_numpy(w))
             sample["heatmaps"] = heatmaps
             sample["target_weights"] = weights
             sample["lja_blocks"] = blocks
         return sample
-
-    @staticmethod
-    def _original_center(aug_input: TopDownAugInput, record: dict) -> np.ndarray:
-        """The window centre in original-image px (undoing a flip of the augmentation frame)."""
-        c = np.asarray(aug_input.center, np.float64)
-        if aug_input.flipped:
-            c = np.array([record["width"] - 1.0 - c[0], c[1]])
-        return c.astype(np.float32)

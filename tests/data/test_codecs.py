@@ -122,12 +122,13 @@ class TestSubPixelCodecs(unittest.TestCase):
     def test_dark_round_trip(self):
         # Without the decoding blur the Taylor step is exact for Gaussian targets, up to the border.
         self._check(DARKHeatmap(blur_kernel_size=0), margin_hm_px=0, tol=0.5)
-        # DARK's zero-padded blur shifts peaks within ~3 heatmap px of the border; elsewhere < 0.5 px.
-        self._check(DARKHeatmap(), margin_hm_px=3, tol=0.5)
+        # DARK's zero-padded blur shifts peaks near the border, so the decoder keeps the argmax within
+        # 4 heatmap px of it (test_border_never_worse_than_argmax); elsewhere < 0.5 px.
+        self._check(DARKHeatmap(), margin_hm_px=4, tol=0.5)
 
     def test_udp_round_trip(self):
         self._check(UDPHeatmap(blur_kernel_size=0), margin_hm_px=0, tol=0.5)
-        self._check(UDPHeatmap(), margin_hm_px=3, tol=0.5)
+        self._check(UDPHeatmap(), margin_hm_px=4, tol=0.5)
         codec = UDPHeatmap()
         np.testing.assert_allclose(codec.scale_factor, [191 / 47, 255 / 63])
         self.assertTrue(codec.use_udp)

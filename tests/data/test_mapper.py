@@ -17,7 +17,7 @@ from ljof.data import (
     get_topdown_dataset,
 )
 from ljof.data.image_io import read_image_for_crop, reduction_matrix
-from ljof.data.mapper import flip_indices_from_metadata
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
 from tests.common import register_fixture
 from tests.data.fixture_records import fixture_records
 
@@ -69,8 +69,8 @@ class TestMapperOutput(unittest.TestCase):
         self.assertEqual(s["lja_blocks"], [])
         with self.assertRaises(ValueError):
             TopDownDatasetMapper(True, metadata=self.meta, codecs=[MSRAHeatmap(), UDPHeatmap()])
-        with self.assertRaises(ValueError):
-            TopDownDatasetMapper(True, augmentations=None)  # default policy needs metadata
+        with self.assertRaises(TypeError):
+            TopDownDatasetMapper(True, augmentations=None)  # the metadata is required
 
     def test_detection_records(self):
         name = register_fixture("coco")
@@ -81,17 +81,17 @@ class TestMapperOutput(unittest.TestCase):
         MetadataCatalog.get(name).set(det_file=fixture_path("coco", "test_coco_det_AP_H_56.json"))
         dets = get_topdown_dataset(name)
         self.assertEqual(len(dets), 118)
-        mapper = TopDownDatasetMapper(False, dataset_name=name)
+        mapper = TopDownDatasetMapper(False, metadata=MetadataCatalog.get(name))
         s = mapper(dets[0])
         self.assertEqual(s["bbox_score"], dets[0]["bbox_score"])
         self.assertIsNone(s["annotation_id"])
 
     def test_flip_indices(self):
-        idx = flip_indices_from_metadata(self.meta)
+        idx = create_keypoint_hflip_indices(self.meta.name)
         self.assertEqual(idx, [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])
         _, cp_meta = fixture_records("crowdpose")
         self.assertEqual(
-            flip_indices_from_metadata(cp_meta), [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 12, 13]
+            create_keypoint_hflip_indices(cp_meta.name), [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 12, 13]
         )
 
 

@@ -2,10 +2,11 @@ import unittest
 
 import cv2
 import numpy as np
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
 
 from ljof.data import MSRAHeatmap, TopDownDatasetMapper, UDPHeatmap, crop_to_image
 from ljof.data.augmentations import (
-    CropBoxTransform,
+    WindowTransform,
     RandomBBoxTransform,
     RandomHalfBody,
     RandomTopDownFlip,
@@ -110,7 +111,7 @@ class TestFixtureRoundTrip(unittest.TestCase):
 
     def _round_trip(self, which, codec):
         records, meta = fixture_records(which)
-        mapper = TopDownDatasetMapper(False, metadata=meta, codec=codec)
+        mapper = TopDownDatasetMapper(False, metadata=meta, codecs=[codec])
         hm_w, hm_h = codec.heatmap_size
         checked = 0
         for r in records:
@@ -162,9 +163,12 @@ class TestFlip(unittest.TestCase):
         records, meta = fixture_records("coco")
         r = records[0]
         for codec in (MSRAHeatmap(), UDPHeatmap()):
-            plain = TopDownDatasetMapper(True, metadata=meta, codec=codec, augmentations=[])(r)
+            plain = TopDownDatasetMapper(True, metadata=meta, codecs=[codec], augmentations=[])(r)
+            flip = RandomTopDownFlip(
+                flip_indices=create_keypoint_hflip_indices(meta.name), prob=1.0
+            )
             flipped = TopDownDatasetMapper(
-                True, metadata=meta, codec=codec, augmentations=[RandomTopDownFlip(prob=1.0)]
+                True, metadata=meta, codecs=[codec], augmentations=[flip]
             )(r)
             self.assertTrue(flipped["flip"])
             names = meta.keypoint_names
@@ -224,23 +228,18 @@ class TestPolicy(unittest.TestCase):
         rng = np.random.default_rng(0)
         kpts = np.concatenate([rng.uniform(0, 100, (17, 2)), np.full((17, 1), 2.0)], axis=1)
         t = aug.get_transform(kpts, np.zeros(2), np.ones(2), 0.0)
-        self.assertIsInstance(t, CropBoxTransform)
+        self.assertIsInstance(t, WindowTransform)
         upper = kpts[meta.keypoint_upper_body_ids, :2]
         np.testing.assert_allclose(t.center, upper.mean(0), rtol=1e-5)
         np.testing.assert_allclose(t.scale, (upper.max(0) - upper.min(0)) * 1.5, rtol=1e-5)
         kpts[:10, 2] = 0  # 7 labeled joints < 9: never applied
         self.assertNotIsInstance(
-            aug.get_transform(kpts, np.zeros(2), np.ones(2), 0.0), CropBoxTransform
+            aug.get_transform(kpts, np.zeros(2), np.ones(2), 0.0), WindowTransform
         )
 
     def test_flip_needs_indices(self):
         inp = TopDownAugInput(
-            np.zeros((10, 10, 3), np.uint8),
-            keypoints=np.zeros((17, 3)),
-            center=[5, 5],
-            scale=[4, 4],
-            box_size=[3, 3],
-            image_size=(10, 10),
+            keypoints=np.zeros((17, 3)), center=[5, 5], scale=[4, 4], image_size=(10, 10)
         )
         with self.assertRaises(ValueError):
             inp.transform(PixelHFlipTransform(10))

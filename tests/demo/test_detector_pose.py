@@ -1,7 +1,8 @@
 """Detector + pose end to end on the real COCO fixture images.
 
 A randomly initialised Faster R-CNN R50-FPN (detectron2 model zoo yaml) is the detector; its boxes are
-replaced by the ground-truth boxes (``box_source="gt"``) and the pose model is an oracle that returns the
+replaced by the ground-truth boxes (``person_boxes`` attached by ``ljof.data.attach_person_boxes``) and
+the pose model is an oracle that returns the
 heatmaps of the ground truth of each crop. detectron2's ``COCOEvaluator`` and LJOF's evaluator must both
 accept the output of ``inference_on_dataset`` and give keypoint AP 1.0.
 """
@@ -21,9 +22,10 @@ from detectron2.data import transforms as T
 from detectron2.evaluation import COCOEvaluator, inference_on_dataset
 
 import ljof  # noqa: F401
-from ljof.data import MSRAHeatmap, get_topdown_dataset
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
+
+from ljof.data import MSRAHeatmap, attach_person_boxes, get_topdown_dataset
 from ljof.data.datasets import register_keypoint_dataset
-from ljof.data.mapper import flip_indices_from_metadata
 from ljof.data.transforms import image_to_crop
 from ljof.evaluation import TopDownKeypointEvaluator
 from ljof.modeling import DetectorPoseModel, KeypointMSELoss, TopDownPoseEstimator
@@ -95,7 +97,7 @@ class TestDetectorPose(unittest.TestCase):
         cls.name = _register_coco_fixture()
         cls.meta = MetadataCatalog.get(cls.name)
         cls.records = get_topdown_dataset(cls.name)
-        cls.flip = flip_indices_from_metadata(cls.meta)
+        cls.flip = create_keypoint_hflip_indices(cls.name)
         # stride-1 heatmaps: the oracle's only error is MSRA's quarter-pixel quantisation
         cls.codec = MSRAHeatmap(input_size=(192, 256), heatmap_size=(192, 256), sigma=2.0)
 
@@ -103,13 +105,14 @@ class TestDetectorPose(unittest.TestCase):
         mapper = DatasetMapper(
             is_train=False, augmentations=[T.ResizeShortestEdge(320, 533)], image_format="BGR"
         )
-        return build_detection_test_loader(DatasetCatalog.get(self.name), mapper=mapper)
+        dataset = attach_person_boxes(
+            DatasetCatalog.get(self.name), get_topdown_dataset(self.name, use_detections=False)
+        )
+        return build_detection_test_loader(dataset, mapper=mapper)
 
     def test_gt_boxes_oracle_pose_ap_is_one(self):
         pose = GroundTruthPose(self.records, self.codec, self.flip).eval()
-        model = DetectorPoseModel(
-            detector=self.detector, pose_model=pose, box_source="gt", gt_dataset=self.name
-        ).eval()
+        model = DetectorPoseModel(detector=self.detector, pose_model=pose).eval()
         coco_eval = COCOEvaluator(
             self.name,
             tasks=("keypoints",),
@@ -136,8 +139,6 @@ class TestDetectorPose(unittest.TestCase):
             pose_model=pose,
             score_threshold=0.0,
             max_persons=3,
-            min_size_test=320,
-            max_size_test=533,
         )
         # the random classifier rarely says "person": make it say so for every proposal
         with torch.no_grad():
@@ -145,7 +146,7 @@ class TestDetectorPose(unittest.TestCase):
             self.detector.roi_heads.box_predictor.cls_score.bias.zero_()
             self.detector.roi_heads.box_predictor.cls_score.bias[0] = 8.0
         image = cv2.imread(fixture_path("coco", "000000040083.jpg"))
-        inst = DetectorPosePredictor(model)(image)
+        inst = DetectorPosePredictor(model, min_size_test=320, max_size_test=533)(image)
         h, w = image.shape[:2]
         self.assertEqual(inst.image_size, (h, w))
         n = len(inst)
@@ -165,9 +166,12 @@ class TestDetectorPose(unittest.TestCase):
             )
         )
 
-    def test_bad_box_source(self):
-        with self.assertRaisesRegex(ValueError, "box_source"):
-            DetectorPoseModel(detector=None, pose_model=None, box_source="boxes")
+    def test_no_detector_needs_person_boxes(self):
+        pose = GroundTruthPose(self.records, self.codec, self.flip).eval()
+        model = DetectorPoseModel(detector=None, pose_model=pose).eval()
+        image = torch.zeros((3, 40, 60), dtype=torch.uint8)
+        with self.assertRaisesRegex(ValueError, "person_boxes"):
+            model([{"image": image, "height": 40, "width": 60, "image_id": 7}])
 
 
 class TestWeights(unittest.TestCase):
@@ -184,9 +188,7 @@ class TestWeights(unittest.TestCase):
 
         pose_cfg = LazyConfig.load(os.path.join(ROOT, "configs", "main_job", "baseline.py")).model
         cfg = OmegaConf.create()
-        cfg.model = L(DetectorPoseModel)(
-            detector=None, pose_model=pose_cfg, box_source="gt", gt_dataset="unused"
-        )
+        cfg.model = L(DetectorPoseModel)(detector=None, pose_model=pose_cfg)
         torch.manual_seed(1)
         reference = build_detector_pose_model(cfg, device="cpu")
         with tempfile.TemporaryDirectory() as tmp:
@@ -208,7 +210,7 @@ class TestCropGeometry(unittest.TestCase):
     def test_crop_of_a_resized_image_matches_original_coordinates(self):
         codec = MSRAHeatmap(input_size=(96, 128), heatmap_size=(24, 32), sigma=2.0)
         pose = GroundTruthPose([], codec, list(range(17)))
-        model = DetectorPoseModel(detector=None, pose_model=pose, box_source="gt", gt_dataset="x")
+        model = DetectorPoseModel(detector=None, pose_model=pose)
         height, width = 300, 400
         original = np.zeros((height, width, 3), np.uint8)
         point = (230.0, 140.0)  # pixel-index coordinates of a bright 9x9 square's centre
@@ -220,7 +222,7 @@ class TestCropGeometry(unittest.TestCase):
             "width": width,
         }
         box = np.array([205.0, 105.0, 48.0, 64.0])  # small: 1 original px = ~1.6 crop px
-        sample = model._crop(x, model._as_numpy(x, 0), 0, box, 0.9)
+        sample = model._crops(x, 0, box[None], np.array([0.9]))[0]
         crop = sample["image"].numpy()[0].astype(np.float64)
         ys, xs = np.nonzero(crop > 0)
         weights = crop[ys, xs]
@@ -249,13 +251,13 @@ class TestYacsPath(unittest.TestCase):
         cfg.MODEL.DETECTOR_POSE.POSE_CONFIG = os.path.join(
             ROOT, "configs", "main_job", "baseline.py"
         )
-        cfg.MODEL.DETECTOR_POSE.BOX_SOURCE = "gt"  # no detector needed for this check
-        cfg.MODEL.DETECTOR_POSE.GT_DATASET = "some_dataset"
+        cfg.MODEL.DETECTOR_POSE.DETECTOR_CONFIG = ""  # no detector needed for this check
         model = build_model(cfg)
         self.assertIsInstance(model, DetectorPoseModel)
         self.assertIsNone(model.detector)
-        self.assertEqual(model.gt_dataset, "some_dataset")
-        self.assertEqual((model.min_size_test, model.input_format), (800, "BGR"))
+        self.assertEqual(model.input_format, "BGR")
+        predictor = DetectorPosePredictor.from_yacs(model, cfg)
+        self.assertEqual(tuple(predictor.aug.short_edge_length), (800, 800))
         self.assertEqual(tuple(model.pose_model.codec.input_size), (96, 128))
         cfg.MODEL.DETECTOR_POSE.POSE_CONFIG = ""
         with self.assertRaisesRegex(ValueError, "POSE_CONFIG"):

@@ -4,12 +4,12 @@ from typing import Dict, List
 
 import torch
 from detectron2.data import MetadataCatalog
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
 from detectron2.layers import ShapeSpec
 from detectron2.modeling import Backbone
 from torch import nn
 
 from ljof.data import TopDownDatasetMapper, get_topdown_dataset
-from ljof.data.mapper import flip_indices_from_metadata
 from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator
 from tests.common import register_fixture
 
@@ -58,8 +58,8 @@ def fixture_samples(which: str, codec):
     name = register_fixture(which)
     records = get_topdown_dataset(name)
     meta = MetadataCatalog.get(name)
-    mapper = TopDownDatasetMapper(False, input_size=codec.input_size, codec=codec, metadata=meta)
-    return name, records, [mapper(r) for r in records], flip_indices_from_metadata(meta)
+    mapper = TopDownDatasetMapper(False, codecs=[codec], metadata=meta)
+    return name, records, [mapper(r) for r in records], create_keypoint_hflip_indices(meta.name)
 
 
 def oracle_heatmaps(codec, samples) -> torch.Tensor:

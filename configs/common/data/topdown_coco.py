@@ -5,13 +5,12 @@ Nothing here reads a file when the config is loaded: datasets are read when the 
 """
 
 from detectron2.config import LazyCall as L
-from detectron2.data import build_detection_train_loader
+from detectron2.data import MetadataCatalog, build_detection_train_loader
 from omegaconf import OmegaConf
 
 from ljof.data import (
     MSRAHeatmap,
     TopDownDatasetMapper,
-    get_keypoint_set_metadata,
     get_topdown_dataset,
 )
 from ljof.engine import build_topdown_test_loader
@@ -20,7 +19,8 @@ from ljof.evaluation import TopDownKeypointEvaluator
 # (w, h) of the crops and of the heatmaps; MSRA codec, sigma 2 (reference §1.3)
 INPUT_SIZE = (192, 256)
 _codec = L(MSRAHeatmap)(input_size=INPUT_SIZE, heatmap_size=(48, 64), sigma=2.0)
-_meta = L(get_keypoint_set_metadata)(keypoint_set="coco")
+# the metadata (flip map, half-body groups) of the dataset each loader reads
+_meta = L(MetadataCatalog.get)(name="${...dataset.names}")
 
 dataloader = OmegaConf.create()
 dataloader.train = L(
@@ -31,7 +31,7 @@ dataloader.train = L(
         is_train=True,
         input_size=INPUT_SIZE,
         codecs=[_codec],
-        metadata=_meta,  # flip pairs, half-body groups (the standard augmentations of reference §1.3)
+        metadata=_meta,  # flip pairs, half-body groups of the standard augmentations
         lja=None,  # the +LJOF configs set Limb Joint Augmentation here
         image_format="BGR",
     ),

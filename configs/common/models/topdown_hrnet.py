@@ -7,8 +7,9 @@ Dynamic Structure Loss, which changes nothing at inference.
 from detectron2.config import LazyCall as L
 from detectron2.layers import ShapeSpec
 
-from ljof.data import MSRAHeatmap, get_keypoint_set_metadata
-from ljof.data.mapper import flip_indices_from_metadata
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
+
+from ljof.data import MSRAHeatmap
 from ljof.modeling import HeatmapHead, HRNet, KeypointMSELoss, TopDownPoseEstimator
 
 model = L(TopDownPoseEstimator)(
@@ -20,7 +21,7 @@ model = L(TopDownPoseEstimator)(
     ),
     loss=L(KeypointMSELoss)(use_target_weight=True),
     codec=L(MSRAHeatmap)(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-    keypoint_flip_indices=flip_indices_from_metadata(get_keypoint_set_metadata("coco")),
+    keypoint_flip_indices=L(create_keypoint_hflip_indices)(dataset_names="ljof_coco_2017_train"),
     # ImageNet statistics in RGB, 0-255 (reference §1.2); crops arrive BGR and are swapped
     pixel_mean=[123.675, 116.28, 103.53],
     pixel_std=[58.395, 57.12, 57.375],

@@ -7,10 +7,11 @@ import numpy as np
 import torch
 from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY
-from detectron2.structures import Boxes, Instances
+from detectron2.structures import Instances
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
+from ..instances import keypoint_instances
 from .flip import flip_back_heatmaps
 
 __all__ = ["TopDownPoseEstimator"]
@@ -96,7 +97,7 @@ class TopDownPoseEstimator(nn.Module):
         """yacs route (``build_model(cfg)``): reads ``cfg.MODEL.TOPDOWN`` (:func:`add_topdown_config`)."""
         from ljof.data.codecs import build_codec
         from ljof.data.datasets import get_keypoint_set_metadata
-        from ljof.data.mapper import flip_indices_from_metadata
+        from detectron2.data.detection_utils import create_keypoint_hflip_indices
 
         from ..losses import KeypointMSELoss
         from ..presets import build_pose_network
@@ -122,7 +123,9 @@ class TopDownPoseEstimator(nn.Module):
             "head": head,
             "loss": KeypointMSELoss(),
             "codec": codec,
-            "keypoint_flip_indices": flip_indices_from_metadata(meta),
+            "keypoint_flip_indices": create_keypoint_hflip_indices(
+                {"coco": "ljof_coco_2017_train", "crowdpose": "ljof_crowdpose_trainval"}[t.KEYPOINT_SET]
+            ),
             "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
             "pixel_std": list(cfg.MODEL.PIXEL_STD),
             "flip_test": t.FLIP_TEST,
@@ -249,18 +252,11 @@ class TopDownPoseEstimator(nn.Module):
         return bbox_score * (float(s[keep].mean()) if keep.any() else 0.0)
 
     def _instances(self, x: Dict, keypoints: torch.Tensor, bbox_score: float) -> Instances:
-        inst = Instances((int(x["height"]), int(x["width"])))
         if "bbox" in x:
-            bx, by, bw, bh = (float(v) for v in x["bbox"])
-            box = [bx, by, bx + bw, by + bh]
+            box = [float(v) for v in x["bbox"]]
         else:  # the crop window
-            c, s = x["center"], x["scale"]
-            box = [float(c[0] - s[0] / 2), float(c[1] - s[1] / 2)]
-            box += [float(c[0] + s[0] / 2), float(c[1] + s[1] / 2)]
-        inst.pred_boxes = Boxes(torch.tensor([box], dtype=torch.float32))
-        inst.scores = torch.tensor([self._instance_score(keypoints, bbox_score)])
-        inst.pred_classes = torch.zeros(1, dtype=torch.int64)
-        kp = keypoints.clone()
-        kp[:, :2] += 0.5  # pixel-index -> detectron2's continuous coordinates
-        inst.pred_keypoints = kp[None]
-        return inst
+            c, s = [float(v) for v in x["center"]], [float(v) for v in x["scale"]]
+            box = [c[0] - s[0] / 2, c[1] - s[1] / 2, s[0], s[1]]
+        score = self._instance_score(keypoints, bbox_score)
+        size = (int(x["height"]), int(x["width"]))
+        return keypoint_instances(size, [box], [score], keypoints[None])
