@@ -32,5 +32,5 @@ setup(
         "tabulate",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest>=7", "pytest-timeout", "ruff"]},
+    extras_require={"test": ["pytest>=7", "pytest-timeout", "ruff", "hypothesis>=6.100"]},
 )

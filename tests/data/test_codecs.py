@@ -147,5 +147,57 @@ class TestSubPixelCodecs(unittest.TestCase):
         self.assertLess(hm.max(), 1.0)
 
 
+class TestEveryPosition(unittest.TestCase):
+    """Encode one joint at every position of a 192x256 crop (0.25-px grid in x at 8 rows, including the
+    outermost heatmap pixels), decode: each refined decoder is never worse than the plain argmax."""
+
+    ROWS = (0.0, 2.5, 6.0, 9.0, 12.3, 100.3, 243.0, 248.5, 253.5, 255.0)
+
+    def _errors(self, codec):
+        refined, argmax = [], []
+        xs = np.arange(-2.0, 194.0, 0.25)
+        for y in self.ROWS:  # one row of joints per encode/decode call
+            pts = np.stack([xs, np.full_like(xs, y)], axis=1)
+            hm, w = codec.encode(pts, np.full(len(pts), 2))
+            keep = w > 0
+            dec, _ = codec.decode(hm[keep])
+            flat = hm[keep].reshape(int(keep.sum()), -1).argmax(axis=1)
+            peak = np.stack([flat % hm.shape[2], flat // hm.shape[2]], 1) * codec.scale_factor
+            refined.append(np.hypot(*(dec - pts[keep]).T))
+            argmax.append(np.hypot(*(peak - pts[keep]).T))
+        return np.concatenate(refined), np.concatenate(argmax)
+
+    def test_never_worse_than_argmax(self):
+        for codec in (MSRAHeatmap(), DARKHeatmap(), UDPHeatmap()):
+            refined, argmax = self._errors(codec)
+            with self.subTest(codec=repr(codec)):
+                self.assertGreater(len(refined), 5000)
+                self.assertLessEqual(float((refined - argmax).max()), 0.01)
+                self.assertLessEqual(float(refined.mean()), float(argmax.mean()))
+
+    def test_dark_border_values(self):
+        # 48x64 heatmaps of a 192x256 crop, sigma 2: the reported border cases
+        codec = DARKHeatmap()
+        for x, want in ((184.0, 184.0), (186.0, 184.0), (190.0, 188.0), (191.0, 188.0)):
+            hm, _ = codec.encode(np.array([[x, 100.3]]), np.array([2]))
+            with self.subTest(x=x):
+                self.assertEqual(float(codec.decode(hm)[0][0, 0]), want)
+        hm, _ = codec.encode(np.array([[100.3, 100.3]]), np.array([2]))
+        np.testing.assert_allclose(codec.decode(hm)[0][0], [100.3, 100.3], atol=0.01)
+
+    def test_several_peaks_and_all_zeros(self):
+        for codec in (MSRAHeatmap(), DARKHeatmap(), UDPHeatmap()):
+            a, _ = codec.encode(np.array([[40.0, 60.0], [150.0, 200.0]]), np.array([2, 2]))
+            two = np.maximum(a[0], 0.8 * a[1])[None]  # the higher peak wins
+            dec, score = codec.decode(two)
+            zeros = np.zeros((3, 64, 48), np.float32)
+            zdec, zscore = codec.decode(zeros)
+            with self.subTest(codec=repr(codec)):
+                np.testing.assert_allclose(dec[0], [40.0, 60.0], atol=1.0)
+                self.assertAlmostEqual(float(score[0]), float(a[0].max()), places=6)
+                self.assertTrue(bool(np.all(np.isfinite(zdec))))
+                np.testing.assert_array_equal(zscore, 0.0)
+
+
 if __name__ == "__main__":
     unittest.main()
