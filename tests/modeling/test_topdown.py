@@ -12,9 +12,9 @@ from ljof.modeling import (
     DynamicStructureLoss,
     KeypointMSELoss,
     TopDownPoseEstimator,
-    build_pose_network,
     flip_back_heatmaps,
 )
+from tests.modeling.networks import build_network
 from tests.modeling.oracle import MEAN, STD
 
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
@@ -22,7 +22,7 @@ COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 def _model(codec, *, shift, flip_test=True, loss=None, seed=0):
     torch.manual_seed(seed)
-    backbone, head = build_pose_network("hrnet_tiny", num_keypoints=17)
+    backbone, head = build_network("hrnet_tiny")
     model = TopDownPoseEstimator(
         backbone=backbone,
         head=head,
@@ -158,7 +158,7 @@ class TestTraining(unittest.TestCase):
     def test_missing_targets_for_second_output_is_a_clear_error(self):
         codec = MSRAHeatmap()
         torch.manual_seed(0)
-        backbone, head = build_pose_network("hrnet_tiny_srpose", num_keypoints=17)
+        backbone, head = build_network("hrnet_tiny_srpose")
         model = TopDownPoseEstimator(
             backbone=backbone,
             head=head,
@@ -217,7 +217,7 @@ class TestYacsRoute(unittest.TestCase):
         add_topdown_config(cfg)
         cfg.MODEL.META_ARCHITECTURE = "TopDownPoseEstimator"
         cfg.MODEL.DEVICE = "cpu"
-        cfg.MODEL.TOPDOWN.NETWORK = "hrnet_tiny"
+        cfg.MODEL.TOPDOWN.CONFIG_FILE = "common/models/topdown_hrnet_tiny.py"
         cfg.MODEL.TOPDOWN.KEYPOINT_SET = "crowdpose"
         model = build_model(cfg)
         self.assertIsInstance(model, TopDownPoseEstimator)
