@@ -8,6 +8,7 @@ backbone, the head or the codec. The head's input follows the backbone by interp
 """
 
 from detectron2.config import LazyCall as L
+from detectron2.layers import ShapeSpec
 
 from ljof.data import MSRAHeatmap
 from ljof.modeling import (
@@ -15,7 +16,6 @@ from ljof.modeling import (
     HRNet,
     KeypointMSELoss,
     TopDownPoseEstimator,
-    hrnet_output_shape,
     use_keypoint_set,
 )
 
@@ -24,7 +24,7 @@ from ..data.constants import constants as _constants
 model = L(TopDownPoseEstimator)(
     backbone=L(HRNet)(width=32),
     head=L(HeatmapHead)(
-        input_shape=L(hrnet_output_shape)(width="${...backbone.width}"),
+        input_shape=L(ShapeSpec)(channels="${...backbone.width}", stride=4),  # hr1 of the backbone
         in_feature="hr1",
     ),
     loss=L(KeypointMSELoss)(use_target_weight=True),
