@@ -2,9 +2,10 @@
 
 Reproduces: Table 1 row "ViTPose-B*, ViT-B, 256x192" (OCHuman test, GT boxes: AP 59.5), Table 3 row
 "ViTPose-B" (COCO val2017; MMPose 0.757) and the baseline row of the ablations (Tables 6-8).
-Recipe (MMPose ``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py``):
-AdamW 5e-4, weight decay 0.1 (none on biases, norms and the position
-embedding), layer-wise LR decay 0.75 over 12 blocks, drop path 0.3, gradient clipping at norm 1.0, UDP.
+Recipe of MMPose
+``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py``: AdamW
+5e-4, weight decay 0.1 (none on biases, norms and the position embedding), layer-wise LR decay 0.75 over
+12 blocks, drop path 0.3, gradient clipping at norm 1.0, UDP.
 """
 
 import torch
