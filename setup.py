@@ -18,7 +18,12 @@ setup(
     packages=find_packages(exclude=("configs", "tests*", "tools", "benchmarks", "demo")),
     # configs/ ships inside ljof.model_zoo (ljof/model_zoo/configs links to it), as detectron2's model zoo
     package_data={
-        "ljof.model_zoo": ["configs/*.py", "configs/*/*.py", "configs/*/*/*.py", "configs/*/*/*/*.py"]
+        "ljof.model_zoo": [
+            "configs/*.py",
+            "configs/*/*.py",
+            "configs/*/*/*.py",
+            "configs/*/*/*/*.py",
+        ]
     },
     python_requires=">=3.9",
     install_requires=[

@@ -64,15 +64,21 @@ def model_config_from_yacs(cfg):
 
     Raises:
         RuntimeError: ``CONFIG_FILE`` is neither a file nor a config under ``configs/``.
-        ValueError: the file has no ``model`` entry, or an override does not apply.
+        ValueError: the file's ``model`` is not a ``TopDownPoseEstimator``, or an override does not apply.
     """
     from ljof.model_zoo import get_config
+
+    from .meta_arch.topdown import TopDownPoseEstimator
 
     t = cfg.MODEL.TOPDOWN
     path = t.CONFIG_FILE
     lazy = LazyConfig.load(path) if os.path.isfile(path) else get_config(path)
-    if "model" not in lazy:
-        raise ValueError(f"cfg.MODEL.TOPDOWN.CONFIG_FILE={path!r} defines no `model`")
+    target = lazy.model.get("_target_") if "model" in lazy else None
+    if not (isinstance(target, type) and issubclass(target, TopDownPoseEstimator)):
+        raise ValueError(
+            f"cfg.MODEL.TOPDOWN.CONFIG_FILE={path!r}: its `model` builds {target}, not a "
+            f"TopDownPoseEstimator"
+        )
     use_keypoint_set(lazy.model, t.KEYPOINT_SET)
     lazy.model.pixel_mean = list(cfg.MODEL.PIXEL_MEAN)
     lazy.model.pixel_std = list(cfg.MODEL.PIXEL_STD)

@@ -24,9 +24,7 @@ from ljof.evaluation import TopDownKeypointEvaluator
 _meta = L(get_keypoint_set_metadata)(keypoint_set="coco")
 
 dataloader = OmegaConf.create()
-dataloader.train = L(
-    build_detection_train_loader
-)(
+dataloader.train = L(build_detection_train_loader)(
     dataset=L(get_topdown_dataset)(names="ljof_coco_2017_train"),
     mapper=L(TopDownDatasetMapper)(
         is_train=True,

@@ -25,7 +25,9 @@ model.backbone = L(VisionTransformer)(
     drop_path_rate=0.3,
 )
 model.head = L(HeatmapHead)(
-    input_shape=L(ShapeSpec)(channels="${...backbone.embed_dim}", stride="${...backbone.patch_size}"),
+    input_shape=L(ShapeSpec)(
+        channels="${...backbone.embed_dim}", stride="${...backbone.patch_size}"
+    ),
     in_feature="last_feat",
     num_keypoints=model.head.num_keypoints,  # the base's keypoint set
     deconv_out_channels=(256, 256),

@@ -156,9 +156,7 @@ def hrnet_output_shape(*, width: int, multiscale_output: bool = False) -> Dict[s
     Configs give it to a head as ``input_shape``, so the head follows the backbone's width.
     """
     n_out = 4 if multiscale_output else 1
-    return {
-        f"hr{i + 1}": ShapeSpec(channels=width * 2**i, stride=4 * 2**i) for i in range(n_out)
-    }
+    return {f"hr{i + 1}": ShapeSpec(channels=width * 2**i, stride=4 * 2**i) for i in range(n_out)}
 
 
 class HRNet(Backbone):

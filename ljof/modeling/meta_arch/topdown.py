@@ -100,12 +100,6 @@ class TopDownPoseEstimator(nn.Module):
         from ..config import model_config_from_yacs
 
         model_cfg = model_config_from_yacs(cfg)
-        target = model_cfg.get("_target_")
-        if not (isinstance(target, type) and issubclass(cls, target)):
-            raise ValueError(
-                f"cfg.MODEL.TOPDOWN.CONFIG_FILE={cfg.MODEL.TOPDOWN.CONFIG_FILE!r} builds {target}, "
-                f"not a {cls.__name__}"
-            )
         return {k: instantiate(model_cfg[k]) for k in model_cfg if k != "_target_"}
 
     @property
