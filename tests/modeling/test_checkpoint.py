@@ -10,7 +10,12 @@ import torchvision
 
 from detectron2.config import instantiate
 
-from ljof.checkpoint import PoseCheckpointer, convert_state_dict, detect_format, load_checkpoint_file
+from ljof.checkpoint import (
+    PoseCheckpointer,
+    convert_state_dict,
+    detect_format,
+    load_checkpoint_file,
+)
 from tests.common import REFERENCE_KEYS_JSON as KEYS_JSON
 from tests.modeling.networks import model_config
 

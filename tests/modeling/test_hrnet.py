@@ -16,7 +16,8 @@ def _params(*modules):
 
 class TestHRNet(unittest.TestCase):
     def test_parameter_counts(self):
-        for name, keypoint_set, expected in [  # counted on the meta device (no memory, no init cost)
+        # counted on the meta device (no memory, no init cost)
+        for name, keypoint_set, expected in [
             ("hrnet_w32", "coco", 28_536_113),
             ("hrnet_w32", "crowdpose", 28_536_113 - 99),
             ("hrnet_w48", "coco", 63_595_745),

@@ -47,7 +47,8 @@ class TestViTPose(unittest.TestCase):
     def test_vitpose_b_forward_backward_batch2(self):
         torch.manual_seed(0)
         # ViT-B itself, on a 64x64 crop (a 4x4 token grid) to keep the test's CPU time small
-        net = PoseNetwork(*build_network("vitpose_b", overrides=["model.backbone.img_size=[64,64]"])).train()
+        modules = build_network("vitpose_b", overrides=["model.backbone.img_size=[64,64]"])
+        net = PoseNetwork(*modules).train()
         out = net(torch.randn(2, 3, 64, 64))
         self.assertEqual(tuple(out.shape), (2, 17, 16, 16))
         out.square().mean().backward()
