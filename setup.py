@@ -16,6 +16,15 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(exclude=("configs", "tests*", "tools", "benchmarks", "demo")),
+    # configs/ ships inside ljof.model_zoo (ljof/model_zoo/configs links to it), as detectron2's model zoo
+    package_data={
+        "ljof.model_zoo": [
+            "configs/*.py",
+            "configs/*/*.py",
+            "configs/*/*/*.py",
+            "configs/*/*/*/*.py",
+        ]
+    },
     python_requires=">=3.9",
     install_requires=[
         "torch>=2.0",
