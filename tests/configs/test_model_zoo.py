@@ -74,7 +74,7 @@ class TestModelZoo(unittest.TestCase):
         for split in ("train", "test"):
             codec = instantiate(cfg.dataloader[split].mapper.codecs[0])
             self.assertEqual(codec.sigma, 3.0)
-            self.assertEqual(tuple(cfg.dataloader[split].mapper.input_size), (192, 256))
+            self.assertEqual(tuple(codec.input_size), (192, 256))  # the mapper's crop size
         self.assertEqual(cfg.dataloader.train.total_batch_size, 256)
         self.assertEqual(cfg.lr_multiplier.total_batch_size, 256)
         self.assertEqual(cfg.train.max_iter, 123_060)  # 210 epochs x ceil(149,813 / 256)

@@ -41,7 +41,6 @@ dataloader.test = L(build_topdown_test_loader)(
     dataset=L(get_topdown_dataset)(names="ljof_ochuman_test"),
     mapper=L(TopDownDatasetMapper)(
         is_train=False,
-        input_size="${model.codec.input_size}",
         codecs=["${model.codec}"],
         metadata=_meta,
         image_format="BGR",
