@@ -25,6 +25,7 @@ ground truth (the tools' -1).
 import contextlib
 import gc
 import io
+import json
 import logging
 import os
 import warnings
@@ -88,10 +89,18 @@ def _open_gt(gt, source: str):
         if not os.path.isfile(gt):
             raise FileNotFoundError(f"ground-truth json {gt} does not exist")
         try:
-            return hotcoco.COCO(os.fspath(gt))
-        except Exception as e:  # hotcoco raises its own types for unreadable json
-            raise ValueError(f"ground-truth json {gt}: cannot be read as COCO json ({e})") from e
-    data = gt if isinstance(gt, dict) else getattr(gt, "dataset", None)
+            return hotcoco.COCO(os.fspath(gt))  # parsed in Rust
+        except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+            # hotcoco's file reader checks fields the evaluation never reads (e.g. OCHuman's
+            # info.year is a string); Python's reader is slower but takes any valid json.
+            logger.debug(f"hotcoco could not read {gt} ({e}); reading it with the json module")
+        try:
+            with open(gt) as f:
+                data = json.load(f)
+        except ValueError as e:
+            raise ValueError(f"ground-truth json {gt}: not valid json ({e})") from e
+    else:
+        data = gt if isinstance(gt, dict) else getattr(gt, "dataset", None)
     if not isinstance(data, dict):
         raise TypeError(
             f"ground truth {source}: expected a json path, a dict or a COCO object, got {type(gt)}"
@@ -99,7 +108,10 @@ def _open_gt(gt, source: str):
     for key in ("images", "annotations", "categories"):
         if key not in data:
             raise ValueError(f"ground truth {source}: no '{key}' list (not a COCO-format file)")
-    return hotcoco.COCO(data)
+    try:
+        return hotcoco.COCO(data)
+    except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+        raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
 
 
 def load_keypoint_gt(
