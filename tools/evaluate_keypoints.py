@@ -86,7 +86,9 @@ def main(argv=None) -> dict:
         output_dir=args.output,
         source=args.predictions,
     )
-    print(f"OKS metrics (percent, {keypoint_set} protocol) of {args.predictions} against {gt_json}:")
+    print(
+        f"OKS metrics (percent, {keypoint_set} protocol) of {args.predictions} against {gt_json}:"
+    )
     print(create_small_table(metrics))
     sys.stdout.flush()
     print_csv_format({"keypoints": metrics})

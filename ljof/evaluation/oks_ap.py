@@ -146,7 +146,9 @@ def load_keypoint_gt(
     for warning in coco.load_warnings:
         logger.warning(f"{source}: {warning}")
     person_id, accepted = find_person_category(list(coco.cats.values()), source)
-    required = ["keypoints", "num_keypoints"] + (["bbox"] if keypoint_set == "crowdpose" else ["area"])
+    required = ["keypoints", "num_keypoints"] + (
+        ["bbox"] if keypoint_set == "crowdpose" else ["area"]
+    )
     updates = []
     for ann in coco.anns.values():
         if ann.get("category_id") != person_id:

@@ -16,6 +16,7 @@ Prediction format (COCO results format plus optional fields), one dict per perso
 (the GT's person id, or 1).
 """
 
+import itertools
 import json
 import logging
 import os
@@ -106,7 +107,13 @@ def predictions_to_arrays(
     n = len(predictions)
     try:  # fast path: one conversion per field; any failure is located by the per-record pass below
         image_ids = np.array([p["image_id"] for p in predictions], dtype=np.int64)
-        keypoints = np.array([p["keypoints"] for p in predictions], dtype=np.float64)
+        kpts = [p["keypoints"] for p in predictions]
+        size = 3 * num_keypoints
+        if all(type(k) is list and len(k) == size for k in kpts):  # json lists: 2x faster path
+            flat = itertools.chain.from_iterable(kpts)
+            keypoints = np.fromiter(flat, dtype=np.float64, count=n * size)
+        else:
+            keypoints = np.array(kpts, dtype=np.float64)
         keypoints = keypoints.reshape(n, num_keypoints, 3)
         bbox_scores = np.array(
             [p["bbox_score"] if "bbox_score" in p else p["score"] for p in predictions],
@@ -193,7 +200,9 @@ def apply_protocol(
         then score descending.
     """
     if rescore:
-        scores = rescore_by_keypoints(preds.keypoints[..., 2], preds.bbox_scores, keypoint_score_thr)
+        scores = rescore_by_keypoints(
+            preds.keypoints[..., 2], preds.bbox_scores, keypoint_score_thr
+        )
     else:
         scores = preds.bbox_scores.copy()
     if oks_nms_thr is not None and oks_nms_thr > 0:
@@ -282,10 +291,12 @@ def evaluate_keypoint_predictions(
         )
         stats = _crowdpose_stats if keypoint_set == "crowdpose" else _coco_stats
         metrics = stats(gt, results, sigmas)
-    if output_dir:
-        os.makedirs(output_dir, exist_ok=True)
-        with open(os.path.join(output_dir, "keypoint_results.json"), "w") as f:
-            json.dump(results, f)
-        with open(os.path.join(output_dir, "keypoint_metrics.json"), "w") as f:
-            json.dump(metrics, f, indent=2)
+        if output_dir:
+            os.makedirs(output_dir, exist_ok=True)
+            with open(os.path.join(output_dir, "keypoint_results.json"), "w") as f:
+                json.dump(results, f)
+            with open(os.path.join(output_dir, "keypoint_metrics.json"), "w") as f:
+                json.dump(metrics, f, indent=2)
+        # freed while the collector is paused, so that it does not scan them once it resumes
+        del results, gt
     return metrics

@@ -194,7 +194,9 @@ class TestTools(unittest.TestCase):
             self.assertEqual((metrics["APE"], metrics["APH"]), ("NaN", "NaN"))  # json's NaN
             self.assertTrue(os.path.isfile(os.path.join(tmp, "out", "keypoint_metrics.json")))
             # detectron2's copypaste lines (print_csv_format), percent with 4 decimals
-            lines = [ln.split("copypaste: ")[1] for ln in proc.stdout.splitlines() if "copypaste: " in ln]
+            lines = [
+                ln.split("copypaste: ")[1] for ln in proc.stdout.splitlines() if "copypaste: " in ln
+            ]
             self.assertEqual(
                 lines,
                 ["Task: keypoints", "AP,AP50,AP75,AR,AR50,AR75,APE,APM,APH",

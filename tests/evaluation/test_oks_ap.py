@@ -125,8 +125,13 @@ class TestRandomSets(unittest.TestCase):
                     path = os.path.join(tmp, "gt.json")
                     with open(path, "w") as f:
                         json.dump(gt, f)
-                    with contextlib.redirect_stdout(io.StringIO()), mock.patch(
-                        "xtcocotools.cocoeval.round", lambda value, digits: float(value), create=True
+                    with (
+                        contextlib.redirect_stdout(io.StringIO()),
+                        mock.patch(
+                            "xtcocotools.cocoeval.round",
+                            lambda value, digits: float(value),
+                            create=True,
+                        ),
                     ):
                         api = COCO(path)
                         ev = COCOeval(api, api.loadRes(copy.deepcopy(preds)), "keypoints_crowd",
@@ -171,7 +176,9 @@ class TestGroundTruthContract(unittest.TestCase):
         data = _person_id_variant(2, [dog])
         self.assertEqual(coco_oks_ap(data, _gt_as_predictions(data, 2))["AP"], 100.0)
         # id 1 is the dog here, so predictions labelled 1 are not people: an error, not AP 0
-        with self.assertRaisesRegex(ValueError, r"result 0: category_id 1 is not the person category"):
+        with self.assertRaisesRegex(
+            ValueError, r"result 0: category_id 1 is not the person category"
+        ):
             coco_oks_ap(data, _gt_as_predictions(data, 1))
 
     def test_no_person_category(self):

@@ -223,7 +223,9 @@ class TestErrors(unittest.TestCase):
         preds = gt_predictions(COCO_JSON)
         bad = np.asarray(preds[3]["keypoints"], dtype=np.float64)
         bad[4] = np.nan
-        with self.assertRaisesRegex(ValueError, r"p.json, record 3: keypoints or score contain NaN"):
+        with self.assertRaisesRegex(
+            ValueError, r"p.json, record 3: keypoints or score contain NaN"
+        ):
             evaluate_keypoint_predictions(
                 preds[:3] + [dict(preds[3], keypoints=bad)], COCO_JSON, source="p.json"
             )

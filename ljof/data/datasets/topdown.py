@@ -169,7 +169,9 @@ def load_detection_records(
         )
     reasons = ", ".join(f"{n} ({why})" for why, n in dropped.items() if n)
     if reasons:
-        logger.info(f"detection file {det_file}: {len(records)} of {len(dets)} kept; dropped {reasons}")
+        logger.info(
+            f"detection file {det_file}: {len(records)} of {len(dets)} kept; dropped {reasons}"
+        )
     if dropped["zero or negative area"]:
         logger.warning(
             f"detection file {det_file}: {dropped['zero or negative area']} boxes of zero or negative "
