@@ -13,6 +13,8 @@ overlapping detector boxes give, plus false positives), then times:
 
 ``speedup = pycocotools_s / ljof_s`` (target >= 20 on the default 5,000 images / ~100k predictions) and
 ``max_abs_diff`` between the two sets of statistics (percent; target 0 up to float rounding).
+``--backends`` also times the OKS AP engines alone on the same results (hotcoco, and faster-coco-eval
+when it is installed), as measured to choose the engine.
 
 The CrowdPose row does the same on a CrowdPose-format GT (14 keypoints, ``crowdIndex``, no ``area``)
 against xtcocotools ``keypoints_crowd`` (``use_area=False``) with its 4-decimal rounding of APE/APM/APH
@@ -168,7 +170,47 @@ def reference_stats(gt_json: str, results, keypoint_set: str, sigmas):
     return seconds, stats
 
 
-def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int):
+def backend_times(gt_json: str, results, sigmas, reference):
+    """OKS AP engines alone (GT load from the path + results load + evaluate), COCO protocol, on the
+    same results: seconds and max |diff| (percent) to ``reference``; faster-coco-eval if installed."""
+    import hotcoco
+
+    def hot():
+        gt = hotcoco.COCO(gt_json)
+        ev = hotcoco.COCOeval(gt, gt.load_res(results), "keypoints")
+        ev.params.kpt_oks_sigmas = list(sigmas)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    def faster():
+        from faster_coco_eval import COCO, COCOeval_faster
+
+        gt = COCO(gt_json)
+        ev = COCOeval_faster(gt, gt.loadRes(copy.deepcopy(results)), "keypoints",
+                             kpt_oks_sigmas=list(sigmas))  # fmt: skip
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    rows = {}
+    for name, run in (("hotcoco", hot), ("faster-coco-eval", faster)):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                start = time.perf_counter()
+                stats = run()
+                seconds = time.perf_counter() - start
+        except ImportError:
+            continue
+        got = [100.0 * float(v) for v in stats[: len(COCO_METRIC_NAMES)]]
+        diff = max(abs(g - reference[n]) for g, n in zip(got, COCO_METRIC_NAMES))
+        rows[name] = {"s": round(seconds, 3), "max_abs_diff": diff}
+    return rows
+
+
+def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends):
     rng = np.random.default_rng(seed)
     meta = get_keypoint_set_metadata(keypoint_set)
     sigmas, k = meta["keypoint_oks_sigmas"], len(meta["keypoint_names"])
@@ -189,6 +231,7 @@ def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed
             times.append(time.perf_counter() - start)
         results = apply_protocol(predictions_to_arrays(preds, k), sigmas)  # what ljof scored
         ref_s, ref = reference_stats(gt_json, results, keypoint_set, sigmas)
+        engines = backend_times(gt_json, results, sigmas, ref) if backends else None
     diffs = [abs(ours[n] - ref[n]) for n in ours if not (np.isnan(ours[n]) and np.isnan(ref[n]))]
     ljof_s = statistics.median(times)
     row = {
@@ -204,6 +247,8 @@ def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed
         "max_abs_diff": max(diffs) if diffs else 0.0,
         "AP": ours["AP"],
     }
+    if engines is not None:
+        row["engines_alone"] = engines
     logger.info(
         f"{keypoint_set}: ljof {ljof_s:.3f} s (whole evaluation) vs {row['reference']} "
         f"{ref_s:.3f} s (load + evaluate): {row['speedup']}x, max |diff| {row['max_abs_diff']:.2e}"
@@ -218,15 +263,30 @@ def main():
     parser.add_argument("--instances-per-image", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3, help="ljof runs (median reported)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--backends", action="store_true", help="also time the OKS AP engines alone (COCO row)"
+    )
     args = parser.parse_args()
     setup_logger(name="ljof")
     logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
 
     figures = {
-        "coco": bench("coco", args.num_images, args.instances_per_image, args.repeats, args.seed),
-        "crowdpose": bench(
-            "crowdpose", args.crowdpose_images, args.instances_per_image, args.repeats, args.seed
+        "coco": bench(
+            "coco",
+            args.num_images,
+            args.instances_per_image,
+            args.repeats,
+            args.seed,
+            args.backends,
         ),
+        "crowdpose": bench(
+            "crowdpose",
+            args.crowdpose_images,
+            args.instances_per_image,
+            args.repeats,
+            args.seed,
+            False,
+        ),  # fmt: skip
         "target_speedup": 20,
         "cpu_count": os.cpu_count(),
         "load_avg_1min": round(os.getloadavg()[0], 2),
