@@ -149,29 +149,24 @@ def load_keypoint_gt(
     required = ["keypoints", "num_keypoints"] + (
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
     )
-    updates = []
-    for ann in coco.anns.values():
-        if ann.get("category_id") != person_id:
-            continue
-        missing = [k for k in required if ann.get(k) is None]
-        if missing:
-            hint = (
-                "; for CrowdPose-style files (no area) use keypoint_set='crowdpose'"
-                if missing == ["area"]
-                else ""
-            )
+    people = [a for a in coco.anns.values() if a.get("category_id") == person_id]
+    for key in required:  # one C-level scan per field; the loop below only names the culprit
+        if None in [a.get(key) for a in people]:
+            ann = next(a for a in people if a.get(key) is None)
+            hint = "; for CrowdPose-style files (no area) use keypoint_set='crowdpose'"
             raise ValueError(
                 f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
-                f"no {', '.join(repr(k) for k in missing)}, which the {keypoint_set} protocol needs{hint}"
+                f"no {key!r}, which the {keypoint_set} protocol needs"
+                + (hint if key == "area" else "")
             )
-        if num_keypoints is not None and len(ann["keypoints"]) != 3 * num_keypoints:
+    if num_keypoints is not None:
+        lengths = [len(a["keypoints"]) for a in people]
+        if set(lengths) - {3 * num_keypoints}:
+            i = next(i for i, n in enumerate(lengths) if n != 3 * num_keypoints)
             raise ValueError(
-                f"ground truth {source}: annotation {ann.get('id')} has {len(ann['keypoints'])} "
-                f"keypoint values, expected {3 * num_keypoints} ({num_keypoints} keypoints)"
+                f"ground truth {source}: annotation {people[i].get('id')} has {lengths[i]} keypoint "
+                f"values, expected {3 * num_keypoints} ({num_keypoints} keypoints)"
             )
-        if keypoint_set == "crowdpose":
-            w, h = float(ann["bbox"][2]), float(ann["bbox"][3])
-            updates.append({"id": ann["id"], "area": w * h * CROWDPOSE_AREA_FACTOR})
     crowd_index = None
     if keypoint_set == "crowdpose":
         images = coco.imgs
@@ -184,8 +179,11 @@ def load_keypoint_gt(
                 "(mmpose_crowdpose_*.json / crowdpose_*.json)."
             )
         crowd_index = {i: float(img["crowdIndex"]) for i, img in images.items()}
-        if updates:
-            coco.update_anns(updates)
+        if people:  # crowdposetools' OKS scale and area of a GT person: box w x h x 0.53
+            factor = CROWDPOSE_AREA_FACTOR
+            coco.update_anns(
+                [{"id": a["id"], "area": a["bbox"][2] * a["bbox"][3] * factor} for a in people]
+            )
     return KeypointGroundTruth(coco, keypoint_set, person_id, accepted, source, crowd_index)
 
 
