@@ -98,7 +98,8 @@ class TestOracleFixtures(unittest.TestCase):
         for gt in (data, api, loaded):
             got = coco_oks_ap(gt, preds)
             assert_metrics_close(self, got, expected["oracle"], delta=1e-12, scale=100.0)
-        self.assertEqual(data, json.load(open(gt_path)))  # the dict is not modified
+        with open(gt_path) as f:
+            self.assertEqual(data, json.load(f))  # the dict is not modified
 
 
 class TestRandomSets(unittest.TestCase):
