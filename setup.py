@@ -33,6 +33,9 @@ setup(
         "scipy",
         "opencv-python-headless",
         "pycocotools>=2.0.2",
+        # OKS AP engine (Rust, pycocotools-compatible statistics); pinned: the evaluation's exactness
+        # against pycocotools / crowdposetools is tested with this version
+        "hotcoco==1.3.0",
         "xtcocotools>=1.12",
         "fvcore",
         "omegaconf>=2.1",
