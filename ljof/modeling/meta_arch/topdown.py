@@ -216,9 +216,10 @@ class TopDownPoseEstimator(nn.Module):
     def _instance_score(self, keypoints: torch.Tensor, bbox_score: float) -> float:
         if self.rescore_keypoint_thr is None:
             return bbox_score
-        s = keypoints[:, 2]
-        keep = s > self.rescore_keypoint_thr
-        return bbox_score * (float(s[keep].mean()) if keep.any() else 0.0)
+        from ljof.evaluation import rescore_by_keypoints  # the evaluators' rescoring, defined once
+
+        scores = keypoints[:, 2].detach().cpu().numpy()
+        return float(rescore_by_keypoints(scores, bbox_score, self.rescore_keypoint_thr))
 
     def _instances(self, x: Dict, keypoints: torch.Tensor, bbox_score: float) -> Instances:
         if "bbox" in x:
