@@ -10,6 +10,7 @@ from .protocol import (
     rescore_instances,
 )
 from .topdown_evaluator import TopDownKeypointEvaluator
+from .occlusion_evaluator import OcclusionEvaluator
 
 __all__ = [
     "COCO_METRIC_NAMES",
@@ -25,4 +26,5 @@ __all__ = [
     "apply_protocol",
     "evaluate_keypoint_predictions",
     "TopDownKeypointEvaluator",
+    "OcclusionEvaluator",
 ]
