@@ -88,7 +88,12 @@ class OcclusionEvaluator(DatasetEvaluator):
         self._keypoint_set = meta.get("keypoint_set")
         self._sigmas = meta.get("keypoint_oks_sigmas")
         self._keypoint_names = meta.get("keypoint_names")
-        if not self._gt_json or self._keypoint_set is None or not self._sigmas or not self._keypoint_names:
+        if (
+            not self._gt_json
+            or self._keypoint_set is None
+            or not self._sigmas
+            or not self._keypoint_names
+        ):
             raise ValueError(
                 f"dataset '{dataset_name}' lacks json_file / keypoint_set / keypoint_oks_sigmas / "
                 "keypoint_names metadata; register it with ljof.data.register_keypoint_dataset"

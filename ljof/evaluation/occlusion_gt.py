@@ -45,10 +45,17 @@ OCCLUDED_FRACTION_BUCKETS: Tuple[Tuple[float, float], ...] = (
     (0.3, 0.5),
     (0.5, 1.0),
 )
-MAX_IOU_BUCKETS: Tuple[Tuple[float, float], ...] = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
+MAX_IOU_BUCKETS: Tuple[Tuple[float, float], ...] = (
+    (0.0, 0.25),
+    (0.25, 0.5),
+    (0.5, 0.75),
+    (0.75, 1.0),
+)
 
 
-def annotation_keypoints(ann: Mapping, num_keypoints: int, source: str = "ground truth") -> np.ndarray:
+def annotation_keypoints(
+    ann: Mapping, num_keypoints: int, source: str = "ground truth"
+) -> np.ndarray:
     """(K, 3) float64 keypoints of a GT annotation; ``ValueError`` naming ``source`` and the id if the
     annotation has another number of keypoints."""
     kpts = np.asarray(ann.get("keypoints", ()), dtype=np.float64)
@@ -120,16 +127,16 @@ def restrict_to(gt: Mapping, keep_ids: Iterable[int], num_keypoints: int) -> Dic
     return _with_keypoints(gt, new)
 
 
-def mark_occluded(
-    gt: Mapping, occluded: Mapping[int, np.ndarray], num_keypoints: int
-) -> Dict:
+def mark_occluded(gt: Mapping, occluded: Mapping[int, np.ndarray], num_keypoints: int) -> Dict:
     """GT copy in which the visible joints (v == 2) flagged in ``occluded`` (annotation id -> (K,) bool)
     become occluded (v == 1). Joints with v == 1 stay 1, unlabeled joints stay 0."""
     by_id = {ann.get("id"): ann for ann in gt["annotations"]}
     new = {}
     for ann_id, mask in occluded.items():
         if ann_id not in by_id:
-            raise ValueError(f"occluded joints given for annotation {ann_id}, which is not in the GT")
+            raise ValueError(
+                f"occluded joints given for annotation {ann_id}, which is not in the GT"
+            )
         kpts = annotation_keypoints(by_id[ann_id], num_keypoints).copy()
         mask = np.asarray(mask, dtype=bool).reshape(-1)
         if mask.shape != (num_keypoints,):

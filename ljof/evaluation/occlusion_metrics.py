@@ -74,7 +74,12 @@ def _write_gt(gt: Mapping, workdir: str, name: str) -> str:
 
 
 def _oks_ap_percent(
-    gt: Mapping, results: List[Dict], keypoint_set: str, sigmas: Sequence[float], workdir: str, name: str
+    gt: Mapping,
+    results: List[Dict],
+    keypoint_set: str,
+    sigmas: Sequence[float],
+    workdir: str,
+    name: str,
 ) -> Dict[str, Optional[float]]:
     """OKS AP/AR (percent) of ``results`` against the GT dict ``gt``: the single call site of the OKS
     evaluation in the occlusion analysis."""
@@ -142,7 +147,9 @@ def oks_matches(
             from xtcocotools.cocoeval import COCOeval
 
             gt = COCO(gt_path)
-            ev = COCOeval(gt, gt.loadRes(results), "keypoints_crowd", np.asarray(sigmas), use_area=False)
+            ev = COCOeval(
+                gt, gt.loadRes(results), "keypoints_crowd", np.asarray(sigmas), use_area=False
+            )
         else:
             from pycocotools.coco import COCO
             from pycocotools.cocoeval import COCOeval
@@ -188,10 +195,16 @@ def per_joint_localisation(
     anns = evaluated_annotations(gt)
     gt_kpts = np.stack([annotation_keypoints(a, k) for a in anns]) if anns else np.zeros((0, k, 3))
     has_pred = np.array([a["id"] in predicted_xy for a in anns], dtype=bool)
-    pred_xy = np.stack(
-        [np.asarray(predicted_xy[a["id"]], np.float64)[:, :2] if h else np.zeros((k, 2))
-         for a, h in zip(anns, has_pred)]
-    ) if anns else np.zeros((0, k, 2))
+    pred_xy = (
+        np.stack(
+            [
+                np.asarray(predicted_xy[a["id"]], np.float64)[:, :2] if h else np.zeros((k, 2))
+                for a, h in zip(anns, has_pred)
+            ]
+        )
+        if anns
+        else np.zeros((0, k, 2))
+    )
     scales = np.array([oks_scale(a, keypoint_set) for a in anns], dtype=np.float64)
     sim = joint_similarity(gt_kpts, pred_xy, scales, sigmas)
     sim[~has_pred] = 0.0
@@ -213,7 +226,9 @@ def per_joint_localisation(
             (vis, row(np.eye(k, dtype=bool)[j][None, :] & (gt_kpts[:, :, 2] == flag)))
             for vis, flag in VISIBILITY_FLAGS.items()
         )
-    overall = OrderedDict((vis, row(gt_kpts[:, :, 2] == flag)) for vis, flag in VISIBILITY_FLAGS.items())
+    overall = OrderedDict(
+        (vis, row(gt_kpts[:, :, 2] == flag)) for vis, flag in VISIBILITY_FLAGS.items()
+    )
     return {
         "joints": joints,
         "all": overall,
@@ -309,12 +324,17 @@ def occlusion_metrics(
     arrays = PredictionArrays(
         [p["image_id"] for p in predictions],
         np.stack([np.asarray(p["keypoints"], np.float64).reshape(k, 3) for p in predictions])
-        if predictions else np.zeros((0, k, 3)),
+        if predictions
+        else np.zeros((0, k, 3)),
         [p["bbox_score"] for p in predictions],
         [p["area"] for p in predictions],
     )
     results = apply_protocol(
-        arrays, sigmas, rescore=rescore, keypoint_score_thr=keypoint_score_thr, oks_nms_thr=oks_nms_thr
+        arrays,
+        sigmas,
+        rescore=rescore,
+        keypoint_score_thr=keypoint_score_thr,
+        oks_nms_thr=oks_nms_thr,
     )
     anns = evaluated_annotations(gt)
     report = OrderedDict(
@@ -345,14 +365,22 @@ def occlusion_metrics(
                     for a, r in matched.items()
                 }
                 matching = "OKS evaluation match at OKS 0.5"
-            report["per_joint"] = per_joint_localisation(gt, xy, keypoint_set, sigmas, keypoint_names)
+            report["per_joint"] = per_joint_localisation(
+                gt, xy, keypoint_set, sigmas, keypoint_names
+            )
             report["per_joint"]["matching"] = matching
         if buckets:
             fractions = {a["id"]: occluded_fraction(a, k) for a in anns}
             ious = max_iou(gt)
             ious = {a["id"]: ious.get(a["id"]) for a in anns}
             report["occluded_fraction_buckets"] = _bucket_rows(
-                gt, fractions, OCCLUDED_FRACTION_BUCKETS, results, keypoint_set, sigmas, workdir,
+                gt,
+                fractions,
+                OCCLUDED_FRACTION_BUCKETS,
+                results,
+                keypoint_set,
+                sigmas,
+                workdir,
                 "occfrac",
             )
             report["max_iou_buckets"] = _bucket_rows(

@@ -37,8 +37,14 @@ def plot_per_joint(per_joint: Mapping[str, Dict], path: str, dpi: int = 90) -> s
         values = [per_joint[m]["joints"][n][vis]["mean_similarity"] for n in names]
         heights = [np.nan if v is None else v for v in values]
         tag = f"{vis}" if len(labels) == 1 else f"{m}: {vis}"
-        ax.bar(x + (i - (len(groups) - 1) / 2) * width, heights, width, label=tag,
-               hatch=None if vis == "visible" else "//", alpha=0.9)
+        ax.bar(
+            x + (i - (len(groups) - 1) / 2) * width,
+            heights,
+            width,
+            label=tag,
+            hatch=None if vis == "visible" else "//",
+            alpha=0.9,
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=45, ha="right")
     ax.set_ylabel("mean OKS similarity (%)")

@@ -26,9 +26,13 @@ _COLS = ("AP", "AP50", "AP75", "AR")
 
 def format_report(report: Dict, title: str = "Occlusion analysis") -> str:
     """The report as text tables (percent): AP by visibility, per-joint localisation, AP by bucket."""
-    parts = [f"{title} ({report['keypoint_set']} protocol, {report['people']} people, "
-             f"{report['scored_results']} scored predictions; figures in percent)"]
-    parts.append(tabulate(_metric_rows(report), headers=["joints", "people", *_COLS], tablefmt="pipe"))
+    parts = [
+        f"{title} ({report['keypoint_set']} protocol, {report['people']} people, "
+        f"{report['scored_results']} scored predictions; figures in percent)"
+    ]
+    parts.append(
+        tabulate(_metric_rows(report), headers=["joints", "people", *_COLS], tablefmt="pipe")
+    )
     pj = report.get("per_joint")
     if pj:
         headers = ["joint"]
@@ -67,4 +71,6 @@ def format_curve(points: List[Dict], label: str) -> str:
         for p in points
     ]
     headers = ["alpha", "AP", "AP_visible", "AP_occluded", "covered joints"]
-    return f"Robustness to synthetic occlusion: {label}\n" + tabulate(rows, headers=headers, tablefmt="pipe")
+    return f"Robustness to synthetic occlusion: {label}\n" + tabulate(
+        rows, headers=headers, tablefmt="pipe"
+    )

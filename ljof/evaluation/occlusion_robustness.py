@@ -59,7 +59,9 @@ class BlockOcclusionMapper:
     Output samples gain ``occluded_joints`` ((K,) bool) and ``lja_blocks``.
     """
 
-    def __init__(self, mapper, *, metadata, alpha: float, beta: float = DEFAULT_BETA, seed: int = 0):
+    def __init__(
+        self, mapper, *, metadata, alpha: float, beta: float = DEFAULT_BETA, seed: int = 0
+    ):
         self.mapper = mapper
         self.alpha = float(alpha)
         self.seed = int(seed)

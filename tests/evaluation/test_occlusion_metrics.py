@@ -223,8 +223,12 @@ def test_joint_similarity_averages_to_pycocotools_oks():
     coco.dataset = copy.deepcopy(gt)
     coco.createIndex()
     results = [
-        {"image_id": p["image_id"], "category_id": 1, "keypoints": p["keypoints"].reshape(-1).tolist(),
-         "score": 1.0}
+        {
+            "image_id": p["image_id"],
+            "category_id": 1,
+            "keypoints": p["keypoints"].reshape(-1).tolist(),
+            "score": 1.0,
+        }
         for p in preds
     ]
     ev = COCOeval(coco, coco.loadRes(results), "keypoints")
@@ -233,7 +237,10 @@ def test_joint_similarity_averages_to_pycocotools_oks():
     ev.evaluate()
     gts = np.stack([np.asarray(a["keypoints"], float).reshape(K, 3) for a in gt["annotations"]])
     sim = joint_similarity(
-        gts, np.stack([p["keypoints"] for p in preds]), [a["area"] for a in gt["annotations"]], SIGMAS
+        gts,
+        np.stack([p["keypoints"] for p in preds]),
+        [a["area"] for a in gt["annotations"]],
+        SIGMAS,
     )
     # image 1: predictions (dt ids 1, 2) against A, B; image 2: C
     ious = ev.ious[(1, 1)]
@@ -259,11 +266,19 @@ def test_crowdpose_14_joints():
         kpts[:, 2] = 1.0
         box = ann["bbox"]
         preds.append(
-            {"image_id": ann["image_id"], "keypoints": kpts, "bbox_score": 1.0,
-             "area": box[2] * box[3], "annotation_id": ann["id"]}
+            {
+                "image_id": ann["image_id"],
+                "keypoints": kpts,
+                "bbox_score": 1.0,
+                "area": box[2] * box[3],
+                "annotation_id": ann["id"],
+            }
         )
     report = occlusion_metrics(
-        preds, gt, keypoint_set="crowdpose", sigmas=meta["keypoint_oks_sigmas"],
+        preds,
+        gt,
+        keypoint_set="crowdpose",
+        sigmas=meta["keypoint_oks_sigmas"],
         keypoint_names=meta["keypoint_names"],
     )
     assert report["people"] == 4
