@@ -70,7 +70,7 @@ def format_curve(points: List[Dict], label: str) -> str:
         [p["alpha"], _f(p["AP"]), _f(p["AP_visible"]), _f(p["AP_occluded"]), p["occluded_joints"]]
         for p in points
     ]
-    headers = ["alpha", "AP", "AP_visible", "AP_occluded", "covered joints"]
+    headers = ["alpha", "AP", "AP_visible", "AP_occluded", "joints under blocks"]
     return f"Robustness to synthetic occlusion: {label}\n" + tabulate(
         rows, headers=headers, tablefmt="pipe"
     )
