@@ -318,6 +318,13 @@ def occlusion_metrics(
     own_boxes = bool(predictions) and len(own_xy) == len(predictions)
     if occluded and not own_boxes:
         raise ValueError(f"{source}: occluded_joints need annotation_id on every prediction")
+    # The keypoint evaluation reads no masks: dropping them keeps the many GT copies small.
+    gt = dict(
+        gt,
+        annotations=[
+            {f: v for f, v in a.items() if f != "segmentation"} for a in gt["annotations"]
+        ],
+    )
     if occluded:
         gt = mark_occluded(gt, occluded, k)
 
