@@ -19,8 +19,8 @@ def _pyplot():
 
 
 def plot_per_joint(per_joint: Mapping[str, Dict], path: str, dpi: int = 90) -> str:
-    """Grouped bars: per joint type, the mean OKS similarity (percent) of visible and occluded joints,
-    one bar per (model, visibility).
+    """Grouped bars of the mean OKS similarity (percent) per joint type: one model: visible and occluded
+    side by side; several: one panel per visibility, one bar per model.
 
     Args:
         per_joint: model label -> the ``per_joint`` entry of a report.
@@ -29,28 +29,36 @@ def plot_per_joint(per_joint: Mapping[str, Dict], path: str, dpi: int = 90) -> s
     plt = _pyplot()
     labels = list(per_joint)
     names = list(next(iter(per_joint.values()))["joints"])
-    groups = [(m, vis) for m in labels for vis in VISIBILITY_FLAGS]
-    width = 0.8 / len(groups)
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(names) * max(1, len(labels))), 4))
-    for i, (m, vis) in enumerate(groups):
-        values = [per_joint[m]["joints"][n][vis]["mean_similarity"] for n in names]
-        heights = [np.nan if v is None else v for v in values]
-        tag = f"{vis}" if len(labels) == 1 else f"{m}: {vis}"
-        ax.bar(
-            x + (i - (len(groups) - 1) / 2) * width,
-            heights,
-            width,
-            label=tag,
-            hatch=None if vis == "visible" else "//",
-            alpha=0.9,
-        )
-    ax.set_xticks(x)
-    ax.set_xticklabels(names, rotation=45, ha="right")
-    ax.set_ylabel("mean OKS similarity (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title("Per-joint localisation by GT visibility (v=2 visible, v=1 occluded)")
-    ax.legend(fontsize=8)
+
+    def bars(ax, series, title):
+        width = 0.8 / len(series)
+        for i, (tag, values, hatch) in enumerate(series):
+            heights = [np.nan if v is None else v for v in values]
+            ax.bar(x + (i - (len(series) - 1) / 2) * width, heights, width, label=tag, hatch=hatch)
+        ax.set_ylabel("mean OKS similarity (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8, ncol=len(series))
+        ax.grid(axis="y", alpha=0.3)
+
+    def values(model, vis):
+        return [per_joint[model]["joints"][n][vis]["mean_similarity"] for n in names]
+
+    if len(labels) == 1:
+        fig, axes = plt.subplots(1, 1, figsize=(max(8, 0.55 * len(names)), 4))
+        axes = [axes]
+        series = [
+            (vis, values(labels[0], vis), None if vis == "visible" else "//")
+            for vis in VISIBILITY_FLAGS
+        ]
+        bars(axes[0], series, f"{labels[0]}: per-joint localisation by GT visibility")
+    else:
+        fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.55 * len(names)), 7), sharex=True)
+        for ax, (vis, flag) in zip(axes, VISIBILITY_FLAGS.items()):
+            bars(ax, [(m, values(m, vis), None) for m in labels], f"{vis} joints (GT v = {flag})")
+    axes[-1].set_xticks(x)
+    axes[-1].set_xticklabels(names, rotation=45, ha="right")
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
