@@ -289,6 +289,19 @@ def test_crowdpose_14_joints():
     counts = report["per_joint"]["all"]
     assert counts["visible"]["count"] == 30 and counts["occluded"]["count"] == 17
     assert counts["occluded"]["mean_similarity"] == pytest.approx(100.0)
+    # without annotation ids: xtcocotools' own matching pairs each person with its prediction
+    for p in preds:
+        del p["annotation_id"]
+    matched = occlusion_metrics(
+        preds,
+        gt,
+        keypoint_set="crowdpose",
+        sigmas=meta["keypoint_oks_sigmas"],
+        keypoint_names=meta["keypoint_names"],
+        buckets=False,
+    )["per_joint"]
+    assert matched["matching"].startswith("OKS") and matched["people_with_prediction"] == 4
+    assert matched["all"] == report["per_joint"]["all"]
 
 
 def test_bad_predictions_name_the_record():
