@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 
 from tabulate import tabulate
 
-from .occlusion_metrics import VISIBILITY_FLAGS
+from .occlusion_joints import VISIBILITY_FLAGS
 
 __all__ = ["format_report", "format_curve"]
 

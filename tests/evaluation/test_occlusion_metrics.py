@@ -17,7 +17,8 @@ from ljof.evaluation.occlusion_gt import (
     restrict_to,
     visibility_subset,
 )
-from ljof.evaluation.occlusion_metrics import joint_similarity, occlusion_metrics
+from ljof.evaluation.occlusion_joints import joint_similarity
+from ljof.evaluation.occlusion_metrics import occlusion_metrics
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 COCO = get_keypoint_set_metadata("coco")
