@@ -210,7 +210,15 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     register_from_specs(args.register)
     paths = args.checkpoints or args.predictions
+    for path in paths:
+        if not os.path.exists(path):
+            hint = (
+                " (config overrides go at the end, after a one-value option)" if "=" in path else ""
+            )
+            raise SystemExit(f"{path}: no such file{hint}")
     labels = _labels(args, paths)
+    if len(set(labels)) != len(labels):
+        raise SystemExit(f"model labels {labels} are not distinct; give --labels")
     configs = args.config_file
     if args.checkpoints and len(configs) not in (1, len(paths)):
         raise SystemExit(f"give one --config-file, or one per checkpoint ({len(paths)})")
