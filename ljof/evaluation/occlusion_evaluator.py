@@ -113,6 +113,12 @@ class OcclusionEvaluator(DatasetEvaluator):
         self._predictions: List[Dict] = []
 
     def process(self, inputs, outputs):
+        """
+        Args:
+            inputs: the test samples (``image_id``; optional ``annotation_id``, ``occluded_joints``).
+            outputs: per input a dict with ``keypoints`` (K, 3) [x, y, score] pixel-index px,
+                ``bbox_score`` and ``bbox_area`` (px^2, the OKS-NMS scale).
+        """
         for inp, out in zip(inputs, outputs):
             if "keypoints" not in out:
                 raise ValueError(
