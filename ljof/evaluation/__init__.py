@@ -19,6 +19,7 @@ from .protocol import (
     rescore_by_keypoints,
 )
 from .topdown_evaluator import TopDownKeypointEvaluator
+from .occlusion_evaluator import OcclusionEvaluator
 
 __all__ = [
     "COCO_METRIC_NAMES",
@@ -39,4 +40,5 @@ __all__ = [
     "apply_protocol",
     "evaluate_keypoint_predictions",
     "TopDownKeypointEvaluator",
+    "OcclusionEvaluator",
 ]
