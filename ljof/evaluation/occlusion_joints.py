@@ -74,35 +74,39 @@ def joint_similarity(
 
 
 def oks_matches(
-    gt_path: str, results: List[Dict], keypoint_set: str, sigmas: Sequence[float]
+    gt: Mapping, results: List[Dict], keypoint_set: str, sigmas: Sequence[float]
 ) -> Dict[int, int]:
     """The OKS evaluation's matching at OKS 0.5 (area range "all", 20 detections per image).
 
-    Runs the protocol's library (pycocotools / xtcocotools ``COCOeval.evaluate``) and reads
-    ``evalImgs[*]["gtMatches"][0]`` (threshold 0.5).
+    Runs pycocotools' ``COCOeval.evaluate`` and reads ``evalImgs[*]["gtMatches"][0]`` (threshold 0.5).
+    For CrowdPose the GT ``area`` is first set to crowdposetools' OKS scale, box w x h x 0.53, which
+    makes pycocotools' matching crowdposetools' (as :func:`ljof.evaluation.crowdpose_oks_ap` does).
+
+    Args:
+        gt: the GT as a COCO-format dict.
 
     Returns:
         GT annotation id -> index in ``results`` of the prediction matched to it (unmatched: absent).
     """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    from .oks_ap import CROWDPOSE_AREA_FACTOR
+
     if not results:
         return {}
     results = [dict(r) for r in results]  # loadRes writes into them
+    if keypoint_set == "crowdpose":
+        anns = [dict(a) for a in gt["annotations"]]
+        for a in anns:
+            a["area"] = a["bbox"][2] * a["bbox"][3] * CROWDPOSE_AREA_FACTOR
+        gt = dict(gt, annotations=anns)
     with contextlib.redirect_stdout(io.StringIO()):
-        if keypoint_set == "crowdpose":
-            from xtcocotools.coco import COCO
-            from xtcocotools.cocoeval import COCOeval
-
-            gt = COCO(gt_path)
-            ev = COCOeval(
-                gt, gt.loadRes(results), "keypoints_crowd", np.asarray(sigmas), use_area=False
-            )
-        else:
-            from pycocotools.coco import COCO
-            from pycocotools.cocoeval import COCOeval
-
-            gt = COCO(gt_path)
-            ev = COCOeval(gt, gt.loadRes(results), "keypoints")
-            ev.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
+        coco = COCO()
+        coco.dataset = dict(gt)
+        coco.createIndex()
+        ev = COCOeval(coco, coco.loadRes(results), "keypoints")
+        ev.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
         ev.params.useSegm = None
         ev.evaluate()
     if not np.isclose(ev.params.iouThrs[0], SIMILARITY_THRESHOLD):

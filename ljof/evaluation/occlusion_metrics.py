@@ -1,23 +1,20 @@
 """The occlusion analysis of a set of person predictions: AP by joint visibility, per-joint localisation
 by visibility, and AP by person occlusion level. All figures in percent (as detectron2's evaluators).
 
-Every AP / AR is the standard OKS evaluation (:func:`ljof.evaluation.compute_oks_ap`: pycocotools for
-COCO / OCHuman, xtcocotools ``keypoints_crowd`` for CrowdPose) of the protocol's results (rescoring and
+Every AP / AR is the standard OKS evaluation (:func:`ljof.evaluation.compute_oks_ap`: pycocotools'
+statistics for COCO / OCHuman, crowdposetools' for CrowdPose) of the protocol's results (rescoring and
 OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against a GT copy from :mod:`.occlusion_gt`; the one
 call into it is :func:`_oks_ap_percent`.
 
 The per-joint localisation is :mod:`.occlusion_joints`.
 """
 
-import json
-import os
-import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .coco_eval import compute_oks_ap
+from .oks_ap import compute_oks_ap
 from .occlusion_gt import (
     MAX_IOU_BUCKETS,
     OCCLUDED_FRACTION_BUCKETS,
@@ -36,30 +33,16 @@ from .protocol import PredictionArrays, apply_protocol
 __all__ = ["VISIBILITY_FLAGS", "occlusion_metrics"]
 
 
-def _percent(value: float) -> Optional[float]:
-    """A library fraction in percent; None for the libraries' -1 (no ground truth)."""
-    return None if value < 0 else 100.0 * float(value)
-
-
-def _write_gt(gt: Mapping, workdir: str, name: str) -> str:
-    path = os.path.join(workdir, f"{name}.json")
-    with open(path, "w") as f:
-        json.dump(gt, f)
-    return path
-
-
 def _oks_ap_percent(
     gt: Mapping,
     results: List[Dict],
     keypoint_set: str,
     sigmas: Sequence[float],
-    workdir: str,
-    name: str,
 ) -> Dict[str, Optional[float]]:
     """OKS AP/AR (percent) of ``results`` against the GT dict ``gt``: the single call site of the OKS
     evaluation in the occlusion analysis."""
-    metrics = compute_oks_ap(_write_gt(gt, workdir, name), results, keypoint_set, sigmas)
-    return OrderedDict((k, _percent(v)) for k, v in metrics.items())
+    metrics = compute_oks_ap(gt, results, keypoint_set, sigmas)  # percent, NaN for an empty range
+    return OrderedDict((k, None if np.isnan(v) else float(v)) for k, v in metrics.items())
 
 
 def _bucket_rows(
@@ -69,8 +52,6 @@ def _bucket_rows(
     results: List[Dict],
     keypoint_set: str,
     sigmas: Sequence[float],
-    workdir: str,
-    name: str,
 ) -> List[Dict]:
     k = len(sigmas)
     rows = []
@@ -80,9 +61,7 @@ def _bucket_rows(
         if not ids:
             row.update(empty=True, AP=None, AR=None)
         else:
-            metrics = _oks_ap_percent(
-                restrict_to(gt, ids, k), results, keypoint_set, sigmas, workdir, f"{name}_{i}"
-            )
+            metrics = _oks_ap_percent(restrict_to(gt, ids, k), results, keypoint_set, sigmas)
             row.update(empty=False, **metrics)
         rows.append(row)
     return rows
@@ -176,46 +155,42 @@ def occlusion_metrics(
         people=len(anns),
         synthetic_occluded_joints=int(sum(m.sum() for m in occluded.values())),
     )
-    with tempfile.TemporaryDirectory(prefix="ljof_occlusion_") as workdir:
-        gt_path = _write_gt(gt, workdir, "gt")
-        report["overall"] = _oks_ap_percent(gt, results, keypoint_set, sigmas, workdir, "all")
-        for vis, flag in VISIBILITY_FLAGS.items():
-            subset = visibility_subset(gt, flag, k)
-            metrics = OrderedDict(people=len(evaluated_annotations(subset)))
-            if metrics["people"] == 0:
-                metrics.update(empty=True, AP=None, AR=None)
-            else:
-                metrics.update(_oks_ap_percent(subset, results, keypoint_set, sigmas, workdir, vis))
-            report[vis] = metrics
-        if per_joint:
-            if own_boxes:
-                xy, matching = own_xy, "own prediction (GT boxes)"
-            else:
-                matched = oks_matches(gt_path, results, keypoint_set, sigmas)
-                xy = {
-                    a: np.asarray(results[r]["keypoints"], np.float64).reshape(k, 3)[:, :2]
-                    for a, r in matched.items()
-                }
-                matching = "OKS evaluation match at OKS 0.5"
-            report["per_joint"] = per_joint_localisation(
-                gt, xy, keypoint_set, sigmas, keypoint_names
-            )
-            report["per_joint"]["matching"] = matching
-        if buckets:
-            fractions = {a["id"]: occluded_fraction(a, k) for a in anns}
-            ious = max_iou(gt)
-            ious = {a["id"]: ious.get(a["id"]) for a in anns}
-            report["occluded_fraction_buckets"] = _bucket_rows(
-                gt,
-                fractions,
-                OCCLUDED_FRACTION_BUCKETS,
-                results,
-                keypoint_set,
-                sigmas,
-                workdir,
-                "occfrac",
-            )
-            report["max_iou_buckets"] = _bucket_rows(
-                gt, ious, MAX_IOU_BUCKETS, results, keypoint_set, sigmas, workdir, "maxiou"
-            )
+    report["overall"] = _oks_ap_percent(gt, results, keypoint_set, sigmas)
+    for vis, flag in VISIBILITY_FLAGS.items():
+        subset = visibility_subset(gt, flag, k)
+        metrics = OrderedDict(people=len(evaluated_annotations(subset)))
+        if metrics["people"] == 0:
+            metrics.update(empty=True, AP=None, AR=None)
+        else:
+            metrics.update(_oks_ap_percent(subset, results, keypoint_set, sigmas))
+        report[vis] = metrics
+    if per_joint:
+        if own_boxes:
+            xy, matching = own_xy, "own prediction (GT boxes)"
+        else:
+            matched = oks_matches(gt, results, keypoint_set, sigmas)
+            xy = {
+                a: np.asarray(results[r]["keypoints"], np.float64).reshape(k, 3)[:, :2]
+                for a, r in matched.items()
+            }
+            matching = "OKS evaluation match at OKS 0.5"
+        report["per_joint"] = per_joint_localisation(
+            gt, xy, keypoint_set, sigmas, keypoint_names
+        )
+        report["per_joint"]["matching"] = matching
+    if buckets:
+        fractions = {a["id"]: occluded_fraction(a, k) for a in anns}
+        ious = max_iou(gt)
+        ious = {a["id"]: ious.get(a["id"]) for a in anns}
+        report["occluded_fraction_buckets"] = _bucket_rows(
+            gt,
+            fractions,
+            OCCLUDED_FRACTION_BUCKETS,
+            results,
+            keypoint_set,
+            sigmas,
+        )
+        report["max_iou_buckets"] = _bucket_rows(
+            gt, ious, MAX_IOU_BUCKETS, results, keypoint_set, sigmas
+        )
     return report

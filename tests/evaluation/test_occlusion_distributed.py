@@ -62,9 +62,10 @@ def _same(a, b):
 
 def test_two_process_gather():
     with tempfile.TemporaryDirectory() as tmp:
-        # fork: the workers inherit the imported modules (spawn would re-import torch and detectron2)
+        # spawn, as detectron2's launch: hotcoco's thread pool does not survive a fork of a process that
+        # has evaluated before (the child would deadlock)
         mp.start_processes(
-            _worker, args=(2, _free_port(), tmp), nprocs=2, join=True, start_method="fork"
+            _worker, args=(2, _free_port(), tmp), nprocs=2, join=True, start_method="spawn"
         )
         with open(os.path.join(tmp, "rank0.json")) as f:
             rank0 = json.load(f)
