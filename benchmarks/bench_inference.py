@@ -288,6 +288,8 @@ def main(argv=None):
             f"peak RSS {res['peak_rss_mib']:.0f} MiB"
             + (f", ORT {res['ort_instances_per_s']:.2f} inst/s" if onnx_cache else "")
         )
+        if onnx_cache is not None:  # long runs: each setting's figures survive an interruption
+            logger.info(f"setting figures: {json.dumps(res)}")
     if onnx_cache is not None:
         onnx_cache.cleanup()
     header = f"{'model':<22}{'batch':>6}{'flip':>6}{'inst/s':>10}{'s/batch':>10}{'peak MiB':>10}"
