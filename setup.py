@@ -16,6 +16,15 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(exclude=("configs", "tests*", "tools", "benchmarks", "demo")),
+    # configs/ ships inside ljof.model_zoo (ljof/model_zoo/configs links to it), as detectron2's model zoo
+    package_data={
+        "ljof.model_zoo": [
+            "configs/*.py",
+            "configs/*/*.py",
+            "configs/*/*/*.py",
+            "configs/*/*/*/*.py",
+        ]
+    },
     python_requires=">=3.9",
     install_requires=[
         "torch>=2.0",
@@ -24,6 +33,9 @@ setup(
         "scipy",
         "opencv-python-headless",
         "pycocotools>=2.0.2",
+        # OKS AP engine (Rust, pycocotools-compatible statistics); pinned: the evaluation's exactness
+        # against pycocotools / crowdposetools is tested with this version
+        "hotcoco==1.3.0",
         "xtcocotools>=1.12",
         "fvcore",
         "omegaconf>=2.1",

@@ -1,23 +1,39 @@
 #!/usr/bin/env python
-"""Cost of rescoring + OKS-NMS relative to the OKS evaluation itself, at COCO-val scale.
+"""Speed of the whole keypoint evaluation against the official tools' Python code, in one run.
 
 Builds a synthetic COCO-format GT (``--num-images`` images, 0-4 people each) and about
 ``--instances-per-image`` person predictions per image around it (near-duplicates of each person, as
-overlapping detector boxes give, plus false positives), then in one run times:
+overlapping detector boxes give, plus false positives), then times:
 
-* ``protocol_s``: parsing the prediction dicts, rescoring and OKS-NMS (``apply_protocol``);
-* ``eval_s``: the OKS evaluation (pycocotools) of the results that survive NMS;
-* ``eval_raw_s``: the OKS evaluation of all predictions (no rescoring, no NMS), for reference.
+* ``ljof_s``: :func:`ljof.evaluation.evaluate_keypoint_predictions` from the prediction dicts and the GT
+  json path: GT parsing and checks, prediction parsing, rescoring, OKS-NMS, OKS AP (hotcoco); median of
+  ``--repeats`` runs;
+* ``pycocotools_s``: pycocotools on the results that ljof scored (the same list): ``COCO(gt_json)``,
+  ``loadRes``, ``evaluate``, ``accumulate``, ``summarize``; one run.
 
-Target: ``protocol_s / eval_s <= 0.20``. Ends with one JSON line of the figures.
+``speedup = pycocotools_s / ljof_s`` (target >= 20 on the default 5,000 images / ~100k predictions) and
+``max_abs_diff`` between the two sets of statistics (percent; target 0 up to float rounding).
+``--backends`` also times the OKS AP engines alone on the same results (hotcoco, and faster-coco-eval
+when it is installed), as measured to choose the engine.
+
+The CrowdPose row does the same on a CrowdPose-format GT (14 keypoints, ``crowdIndex``, no ``area``)
+against xtcocotools ``keypoints_crowd`` (``use_area=False``) with its 4-decimal rounding of APE/APM/APH
+switched off; on these predictions (no all-zero keypoint scores) it computes crowdposetools' numbers.
+
+Ends with one JSON line of the figures.
 """
 
 import argparse
+import contextlib
+import copy
+import io
 import json
 import logging
 import os
+import statistics
 import tempfile
 import time
+from unittest import mock
 
 import numpy as np
 
@@ -25,19 +41,29 @@ import ljof  # noqa: F401
 from detectron2.utils.logger import setup_logger
 
 from ljof.data.datasets import get_keypoint_set_metadata
-from ljof.evaluation import apply_protocol, compute_oks_ap, predictions_to_arrays
+from ljof.evaluation import (
+    COCO_METRIC_NAMES,
+    CROWDPOSE_METRIC_NAMES,
+    apply_protocol,
+    evaluate_keypoint_predictions,
+    predictions_to_arrays,
+)
 
 logger = logging.getLogger("ljof.benchmarks.bench_evaluation")
 
 
-def make_ground_truth(rng: np.random.Generator, num_images: int, num_keypoints: int):
-    """Synthetic COCO keypoint GT: (json dict, list of (image_id, (K, 3) keypoints, area))."""
+def make_ground_truth(rng: np.random.Generator, num_images: int, num_keypoints: int, crowd=False):
+    """Synthetic keypoint GT: (json dict, list of (image_id, (K, 3) keypoints, area)).
+
+    ``crowd=True``: CrowdPose format (``crowdIndex`` per image, no annotation ``area``).
+    """
     images, annotations, people = [], [], []
     ann_id = 1
     for image_id in range(1, num_images + 1):
-        images.append(
-            {"id": image_id, "file_name": f"{image_id:012d}.jpg", "width": 640, "height": 480}
-        )
+        image = {"id": image_id, "file_name": f"{image_id:012d}.jpg", "width": 640, "height": 480}
+        if crowd:
+            image["crowdIndex"] = round(float(rng.uniform(0, 1.2)), 2)
+        images.append(image)
         for _ in range(rng.integers(0, 5)):
             w, h = rng.uniform(30, 250), rng.uniform(60, 400)
             x0, y0 = rng.uniform(0, 640 - w), rng.uniform(0, 480 - min(h, 479))
@@ -51,18 +77,18 @@ def make_ground_truth(rng: np.random.Generator, num_images: int, num_keypoints: 
             ).round(1)
             kpts[kpts[:, 2] == 0, :2] = 0
             visible = int((kpts[:, 2] > 0).sum())
-            annotations.append(
-                {
-                    "id": ann_id,
-                    "image_id": image_id,
-                    "category_id": 1,
-                    "iscrowd": 0,
-                    "bbox": [x0, y0, w, h],
-                    "area": w * h * 0.7,
-                    "num_keypoints": visible,
-                    "keypoints": kpts.reshape(-1).tolist(),
-                }
-            )
+            ann = {
+                "id": ann_id,
+                "image_id": image_id,
+                "category_id": 1,
+                "iscrowd": 0,
+                "bbox": [x0, y0, w, h],
+                "num_keypoints": visible,
+                "keypoints": kpts.reshape(-1).tolist(),
+            }
+            if not crowd:
+                ann["area"] = w * h * 0.7
+            annotations.append(ann)
             people.append((image_id, kpts, w * h))
             ann_id += 1
     categories = [{"id": 1, "name": "person", "supercategory": "person"}]
@@ -110,61 +136,161 @@ def _pred(rng, image_id, xy, area, bbox_score):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num-images", type=int, default=5000)
-    parser.add_argument("--instances-per-image", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    setup_logger(name="ljof")
-    logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
+def reference_stats(gt_json: str, results, keypoint_set: str, sigmas):
+    """The Python reference tool on ``results``: (seconds, stats in percent with NaN for -1)."""
+    results = copy.deepcopy(results)  # loadRes writes into them; not timed
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        if keypoint_set == "coco":
+            from pycocotools.coco import COCO
+            from pycocotools.cocoeval import COCOeval
 
-    rng = np.random.default_rng(args.seed)
-    meta = get_keypoint_set_metadata("coco")
+            gt = COCO(gt_json)
+            ev = COCOeval(gt, gt.loadRes(results), "keypoints")
+            ev.params.kpt_oks_sigmas = np.asarray(sigmas)
+            names = COCO_METRIC_NAMES
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        else:
+            from xtcocotools.coco import COCO
+            from xtcocotools.cocoeval import COCOeval
+
+            gt = COCO(gt_json)
+            ev = COCOeval(gt, gt.loadRes(results), "keypoints_crowd", np.asarray(sigmas),
+                          use_area=False)  # fmt: skip
+            names = CROWDPOSE_METRIC_NAMES
+            # crowdposetools' E/M/H without the 4-decimal rounding (tests/data/oracle/README.md)
+            with mock.patch("xtcocotools.cocoeval.round", lambda v, d: float(v), create=True):
+                ev.evaluate()
+                ev.accumulate()
+                ev.summarize()
+    seconds = time.perf_counter() - start
+    stats = {n: 100.0 * float(v) if v >= 0 else float("nan") for n, v in zip(names, ev.stats)}
+    return seconds, stats
+
+
+def backend_times(gt_json: str, results, sigmas, reference):
+    """OKS AP engines alone (GT load from the path + results load + evaluate), COCO protocol, on the
+    same results: seconds and max |diff| (percent) to ``reference``; faster-coco-eval if installed."""
+    import hotcoco
+
+    def hot():
+        gt = hotcoco.COCO(gt_json)
+        ev = hotcoco.COCOeval(gt, gt.load_res(results), "keypoints")
+        ev.params.kpt_oks_sigmas = list(sigmas)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    def faster():
+        from faster_coco_eval import COCO, COCOeval_faster
+
+        gt = COCO(gt_json)
+        ev = COCOeval_faster(gt, gt.loadRes(copy.deepcopy(results)), "keypoints",
+                             kpt_oks_sigmas=list(sigmas))  # fmt: skip
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    rows = {}
+    for name, run in (("hotcoco", hot), ("faster-coco-eval", faster)):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                start = time.perf_counter()
+                stats = run()
+                seconds = time.perf_counter() - start
+        except ImportError:
+            continue
+        got = [100.0 * float(v) for v in stats[: len(COCO_METRIC_NAMES)]]
+        diff = max(abs(g - reference[n]) for g, n in zip(got, COCO_METRIC_NAMES))
+        rows[name] = {"s": round(seconds, 3), "max_abs_diff": diff}
+    return rows
+
+
+def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends):
+    rng = np.random.default_rng(seed)
+    meta = get_keypoint_set_metadata(keypoint_set)
     sigmas, k = meta["keypoint_oks_sigmas"], len(meta["keypoint_names"])
-    gt, people = make_ground_truth(rng, args.num_images, k)
-    preds = make_predictions(rng, people, args.num_images, args.instances_per_image, k)
+    gt, people = make_ground_truth(rng, num_images, k, crowd=keypoint_set == "crowdpose")
+    preds = make_predictions(rng, people, num_images, per_image, k)
     logger.info(
-        f"{args.num_images} images, {len(gt['annotations'])} GT people, {len(preds)} predictions"
+        f"{keypoint_set}: {num_images} images, {len(gt['annotations'])} GT people, "
+        f"{len(preds)} predictions"
     )
     with tempfile.TemporaryDirectory() as tmp:
         gt_json = os.path.join(tmp, "gt.json")
         with open(gt_json, "w") as f:
             json.dump(gt, f)
-
-        t0 = time.perf_counter()
-        arrays = predictions_to_arrays(preds, k)
-        t1 = time.perf_counter()
-        results = apply_protocol(arrays, sigmas, rescore=True, oks_nms_thr=0.9)
-        t2 = time.perf_counter()
-        metrics = compute_oks_ap(gt_json, results, "coco", sigmas)
-        t3 = time.perf_counter()
-        logger.info(f"rescore+NMS kept {len(results)} of {len(preds)}; AP {metrics['AP']:.4f}")
-
-        raw = apply_protocol(arrays, sigmas, rescore=False, oks_nms_thr=None)
-        t4 = time.perf_counter()
-        raw_metrics = compute_oks_ap(gt_json, raw, "coco", sigmas)
-        t5 = time.perf_counter()
-
-    figures = {
-        "num_images": args.num_images,
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ours = evaluate_keypoint_predictions(preds, gt_json, keypoint_set=keypoint_set)
+            times.append(time.perf_counter() - start)
+        results = apply_protocol(predictions_to_arrays(preds, k), sigmas)  # what ljof scored
+        ref_s, ref = reference_stats(gt_json, results, keypoint_set, sigmas)
+        engines = backend_times(gt_json, results, sigmas, ref) if backends else None
+    diffs = [abs(ours[n] - ref[n]) for n in ours if not (np.isnan(ours[n]) and np.isnan(ref[n]))]
+    ljof_s = statistics.median(times)
+    row = {
+        "num_images": num_images,
         "num_gt": len(gt["annotations"]),
         "num_predictions": len(preds),
-        "num_after_nms": len(results),
-        "parse_s": round(t1 - t0, 4),
-        "rescore_nms_s": round(t2 - t1, 4),
-        "protocol_s": round(t2 - t0, 4),
-        "eval_s": round(t3 - t2, 4),
-        "eval_raw_s": round(t5 - t4, 4),
-        "protocol_over_eval": round((t2 - t0) / (t3 - t2), 4),
-        "target_protocol_over_eval": 0.2,
-        "AP": round(metrics["AP"], 4),
-        "AP_raw": round(raw_metrics["AP"], 4),
+        "num_scored": len(results),
+        "ljof_s": round(ljof_s, 3),
+        "ljof_runs_s": [round(t, 3) for t in times],
+        "reference": "pycocotools" if keypoint_set == "coco" else "xtcocotools keypoints_crowd",
+        "reference_s": round(ref_s, 3),
+        "speedup": round(ref_s / ljof_s, 1),
+        "max_abs_diff": max(diffs) if diffs else 0.0,
+        "AP": ours["AP"],
     }
+    if engines is not None:
+        row["engines_alone"] = engines
     logger.info(
-        f"protocol (parse+rescore+NMS) {figures['protocol_s']:.3f}s vs evaluation {figures['eval_s']:.3f}s: "
-        f"ratio {figures['protocol_over_eval']:.3f} (target <= 0.2)"
+        f"{keypoint_set}: ljof {ljof_s:.3f} s (whole evaluation) vs {row['reference']} "
+        f"{ref_s:.3f} s (load + evaluate): {row['speedup']}x, max |diff| {row['max_abs_diff']:.2e}"
     )
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--num-images", type=int, default=5000)
+    parser.add_argument("--crowdpose-images", type=int, default=2000)
+    parser.add_argument("--instances-per-image", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="ljof runs (median reported)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--backends", action="store_true", help="also time the OKS AP engines alone (COCO row)"
+    )
+    args = parser.parse_args()
+    setup_logger(name="ljof")
+    logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
+
+    figures = {
+        "coco": bench(
+            "coco",
+            args.num_images,
+            args.instances_per_image,
+            args.repeats,
+            args.seed,
+            args.backends,
+        ),
+        "crowdpose": bench(
+            "crowdpose",
+            args.crowdpose_images,
+            args.instances_per_image,
+            args.repeats,
+            args.seed,
+            False,
+        ),  # fmt: skip
+        "target_speedup": 20,
+        "cpu_count": os.cpu_count(),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(figures))
 
 

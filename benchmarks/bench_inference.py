@@ -38,35 +38,25 @@ import torch
 import ljof  # noqa: F401  (compat shims before detectron2)
 from detectron2.utils.logger import setup_logger
 
-from ljof.data import MSRAHeatmap, UDPHeatmap
-from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator, build_pose_network
+from detectron2.config import instantiate
+
+from ljof.model_zoo import get_config
+from ljof.modeling import TopDownPoseEstimator
 
 logger = logging.getLogger("ljof.benchmarks.bench_inference")
 
+# the model configs (configs/common/models/), COCO-17, 256x192
 MODELS = {
-    "hrnet_w32": ("hrnet_w32", "msra"),
-    "hrnet_w48": ("hrnet_w48", "msra"),
-    "simplebaseline_r152": ("simplebaseline_r152", "msra"),
-    "vitpose_b": ("vitpose_b", "udp"),
+    "hrnet_w32": "common/models/topdown_hrnet.py",
+    "hrnet_w48": "common/models/topdown_hrnet_w48.py",
+    "simplebaseline_r152": "common/models/topdown_simplebaseline.py",
+    "vitpose_b": "common/models/topdown_vitpose.py",
 }
-COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 
 def build_model(name: str, device: str) -> TopDownPoseEstimator:
-    preset, codec_name = MODELS[name]
     torch.manual_seed(0)
-    backbone, head = build_pose_network(preset, num_keypoints=17)
-    codec_cls = UDPHeatmap if codec_name == "udp" else MSRAHeatmap
-    model = TopDownPoseEstimator(
-        backbone=backbone,
-        head=head,
-        loss=KeypointMSELoss(),
-        codec=codec_cls(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-        keypoint_flip_indices=COCO_FLIP,
-        pixel_mean=[123.675, 116.28, 103.53],
-        pixel_std=[58.395, 57.12, 57.375],
-        shift_heatmap=codec_name != "udp",
-    )
+    model = instantiate(get_config(MODELS[name]).model)
     return model.to(device).eval()
 
 

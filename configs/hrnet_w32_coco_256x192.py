@@ -8,9 +8,10 @@ from .common.data.topdown_coco import dataloader
 from .common.models.topdown_hrnet import model
 from .common.schedule import lr_multiplier, optimizer, train
 
-# ImageNet HRNet-W32 (reference §2.1), converted by ljof.checkpoint.PoseCheckpointer
+# ImageNet HRNet-W32 (MMPose's pretrained model, also the official HRNet repository's), converted by
+# ljof.checkpoint.PoseCheckpointer
 train.init_checkpoint = (
     "https://download.openmmlab.com/mmpose/pretrain_models/hrnet_w32-36af842e.pth"
 )
 train.output_dir = "./output/hrnet_w32_coco_256x192"
-dataloader.train.total_batch_size = 512  # 8 x 64 (MMPose td-hm_hrnet-w32_8xb64-210e_coco-256x192)
+# batch: the data config's 8 x 64 (MMPose td-hm_hrnet-w32_8xb64-210e_coco-256x192)

@@ -4,15 +4,12 @@ Reproduces: Table 1 row "SimpleBaseline, ResNet-152, 256x192" (OCHuman test, GT 
 Table 3 row "SimpleBaseline" (COCO val2017, AP56 detections; MMPose 0.736).
 """
 
-from ljof.engine import COCO_TRAIN_INSTANCES, epoch_train_settings
-
 from .common.models.topdown_simplebaseline import model
+from .common.schedule import use_total_batch_size as _use_total_batch_size
 from .hrnet_w32_coco_256x192 import dataloader, lr_multiplier, optimizer, train
 
 # torchvision ImageNet ResNet-152 (MMPose torchvision://resnet152), converted by PoseCheckpointer
 train.init_checkpoint = "https://download.pytorch.org/models/resnet152-394f9c45.pth"
 train.output_dir = "./output/simplebaseline_r152_coco_256x192"
 # 8 x 32 (MMPose td-hm_res152_8xb32-210e): 586 it/epoch, 123,060 iterations
-dataloader.train.total_batch_size = 256
-train.update(epoch_train_settings(num_instances=COCO_TRAIN_INSTANCES, total_batch_size=256))
-lr_multiplier.total_batch_size = 256
+_use_total_batch_size(256, dataloader=dataloader, train=train, lr_multiplier=lr_multiplier)

@@ -2,14 +2,15 @@
 
 Reproduces: Table 1 row "ViTPose-B*, ViT-B, 256x192" (OCHuman test, GT boxes: AP 59.5), Table 3 row
 "ViTPose-B" (COCO val2017; MMPose 0.757) and the baseline row of the ablations (Tables 6-8).
-Recipe (reference §2.2): AdamW 5e-4, weight decay 0.1 (none on biases, norms and the position
-embedding), layer-wise LR decay 0.75 over 12 blocks, drop path 0.3, gradient clipping at norm 1.0, UDP.
+Recipe of MMPose
+``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py``: AdamW
+5e-4, weight decay 0.1 (none on biases, norms and the position embedding), layer-wise LR decay 0.75 over
+12 blocks, drop path 0.3, gradient clipping at norm 1.0, UDP.
 """
 
 import torch
 from detectron2.config import LazyCall as L
 
-from ljof.data import UDPHeatmap
 from ljof.engine import build_optimizer, vit_layer_decay_param_groups
 
 from .common.models.topdown_vitpose import model
@@ -20,12 +21,8 @@ train.init_checkpoint = (
     "https://download.openmmlab.com/mmpose/v1/pretrained_models/mae_pretrain_vit_base_20230913.pth"
 )
 train.output_dir = "./output/vitpose_b_coco_256x192"
-dataloader.train.total_batch_size = 512  # 8 x 64 (MMPose td-hm_ViTPose-base_8xb64-210e)
-
-# UDP targets and warp, in training and test
-_udp = L(UDPHeatmap)(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
-dataloader.train.mapper.codecs = [_udp]
-dataloader.test.mapper.codecs = [_udp]
+# batch: the data config's 8 x 64 (MMPose td-hm_ViTPose-base_8xb64-210e); the data follow the model's
+# UDP codec (targets and warp, in training and test)
 
 optimizer = L(build_optimizer)(
     optimizer_class=torch.optim.AdamW,

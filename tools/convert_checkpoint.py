@@ -11,15 +11,18 @@ Examples::
 Formats: hrnet-official, simplebaseline-official, mmpose, vitpose-official, imagenet-hrnet,
 torchvision-resnet, mae-vit, or auto. The input is read with ``torch.load(weights_only=True)``. The
 output is a detectron2 checkpoint (``{"model": state_dict}``) that ``DetectionCheckpointer`` /
-``ljof.checkpoint.PoseCheckpointer`` load directly. With ``--config-file`` the result is also checked
-against the config's model: a shape mismatch fails (naming the key and both shapes) unless
-``--skip-mismatch``; missing and unexpected keys are reported. The last line of the output is one JSON
+``ljof.checkpoint.PoseCheckpointer`` load directly. With ``--config-file`` (a file, or a path under
+``configs/``) the result is also checked against the config's model: a shape mismatch fails (naming the
+key and both shapes) unless ``--skip-mismatch`` (the tensor is then left out of the output), and the
+written file is loaded into the model with ``PoseCheckpointer``, whose missing and unexpected keys are
+reported. The last line of the output is one JSON
 object ``{"format", "tensors", "dropped", "missing", "unexpected", "skipped_shape"}``.
 """
 
 import argparse
 import json
 import logging
+import os
 import sys
 
 import ljof  # noqa: F401  (compat shims before detectron2)
@@ -29,12 +32,14 @@ from detectron2.utils.logger import setup_logger
 
 from ljof.checkpoint import (
     FORMATS,
+    PoseCheckpointer,
+    check_shapes,
     convert_state_dict,
     detect_format,
     load_checkpoint_file,
-    load_converted,
     unwrap_checkpoint,
 )
+from ljof.model_zoo import get_config_file
 
 logger = logging.getLogger("ljof.tools.convert_checkpoint")
 
@@ -78,21 +83,20 @@ def main(argv=None) -> dict:
     }
     if dropped:
         logger.info(f"Dropped {len(dropped)} keys with no counterpart, e.g. {dropped[:5]}")
+    model = None
     if args.config_file:
-        cfg = LazyConfig.apply_overrides(LazyConfig.load(args.config_file), args.opts)
-        model = instantiate(cfg.model)
-        report = load_converted(
-            model, converted, skip_mismatch=args.skip_mismatch, source=args.input
+        path = args.config_file
+        cfg = LazyConfig.load(path if os.path.isfile(path) else get_config_file(path))
+        model = instantiate(LazyConfig.apply_overrides(cfg, args.opts).model)
+        skipped = check_shapes(
+            converted, model.state_dict(), skip_mismatch=args.skip_mismatch, source=args.input
         )
-        figures.update(
-            missing=len(report.missing),
-            unexpected=len(report.unexpected),
-            skipped_shape=len(report.skipped_shape),
-        )
-        for k in report.skipped_shape:
-            converted.pop(k, None)
+        figures["skipped_shape"] = len(skipped)
     torch.save({"model": converted, "__author__": f"ljof-convert:{fmt}"}, args.output)
     logger.info(f"Wrote {len(converted)} tensors to {args.output}")
+    if model is not None:  # the output as training and inference will load it
+        keys = PoseCheckpointer(model).load(args.output)["incompatible_keys"]
+        figures.update(missing=len(keys.missing_keys), unexpected=len(keys.unexpected_keys))
     print(json.dumps(figures))
     return figures
 

@@ -11,8 +11,9 @@ Examples::
 
 Each prediction: ``image_id``, ``keypoints`` ``[x, y, score] * K`` (pixel-index px), ``score`` (the box
 score; ``bbox_score`` wins when present), optionally ``area`` or ``bbox`` [x, y, w, h] as the OKS-NMS
-scale (with neither, the keypoints' extent). Prints a table, then as its last line one JSON object of
-the metrics (fractions in [0, 1]).
+scale (with neither, the keypoints' extent). Prints a table, detectron2's ``copypaste:`` CSV lines
+(``print_csv_format``), then as its last line one JSON object of the metrics: percent, full precision,
+NaN where a range has no ground truth (as detectron2's ``COCOEvaluator``).
 """
 
 import argparse
@@ -22,6 +23,7 @@ import sys
 
 import ljof  # noqa: F401  (compat shims, dataset registration)
 from detectron2.data import MetadataCatalog
+from detectron2.evaluation import print_csv_format
 from detectron2.utils.logger import create_small_table, setup_logger
 
 from ljof.data.datasets import add_register_argument, register_from_specs
@@ -39,7 +41,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--keypoint-set",
         choices=["coco", "crowdpose"],
-        help="protocol: coco (COCO, OCHuman; pycocotools) or crowdpose (xtcocotools E/M/H); "
+        help="protocol: coco (COCO, OCHuman; pycocotools statistics) or crowdpose "
+        "(crowdposetools statistics, easy/medium/hard); "
         "default: the dataset's, else coco",
     )
     parser.add_argument("--predictions", required=True, help="results json (list of predictions)")
@@ -59,6 +62,7 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     setup_logger(name="ljof")
+    setup_logger(name="detectron2", abbrev_name="d2")  # print_csv_format logs through it
     register_from_specs(args.register)
     if args.dataset:
         meta = MetadataCatalog.get(args.dataset)
@@ -82,8 +86,12 @@ def main(argv=None) -> dict:
         output_dir=args.output,
         source=args.predictions,
     )
-    print(f"OKS metrics ({keypoint_set} protocol) of {args.predictions} against {gt_json}:")
+    print(
+        f"OKS metrics (percent, {keypoint_set} protocol) of {args.predictions} against {gt_json}:"
+    )
     print(create_small_table(metrics))
+    sys.stdout.flush()
+    print_csv_format({"keypoints": metrics})
     print(json.dumps(metrics))
     sys.stdout.flush()
     return metrics

@@ -124,7 +124,7 @@ def load_model(variant: str, weights: str):
 
 
 def evaluate(cfg, model, output_dir: str):
-    """OKS AP of ``model`` on the occluded split (GT boxes); returns the evaluator's dict (fractions)."""
+    """OKS AP of ``model`` on the occluded split (GT boxes); returns the evaluator's dict (percent)."""
     name = dataset_name("occluded")
     cfg.dataloader.test.dataset.names = name
     evaluator = TopDownKeypointEvaluator(name, output_dir=output_dir, distributed=False)
@@ -303,7 +303,7 @@ def main(argv=None) -> int:
     for label in ["untrained"] + list(args.variants):
         r = results[label]
         secs = train_seconds.get(label, 0.0)
-        print(f"{label:<10}" + "".join(f"{100 * r[m]:8.1f}" for m in METRICS) + f"{secs:9.0f}")
+        print(f"{label:<10}" + "".join(f"{r[m]:8.1f}" for m in METRICS) + f"{secs:9.0f}")
     wall = time.perf_counter() - start
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -319,7 +319,7 @@ def main(argv=None) -> int:
         "occluded_covered_limb_joint_fraction": round(occ["covered_limb_joint_fraction"], 4),
         "generate_s": round(gen_seconds, 1),
         **{f"train_{v}_s": round(s, 1) for v, s in train_seconds.items()},
-        **{f"{label}_{m}": round(float(r[m]), 4) for label, r in results.items() for m in METRICS},
+        **{f"{label}_{m}": round(float(r[m]), 2) for label, r in results.items() for m in METRICS},
         "wall_s": round(wall, 1),
         "peak_rss_mb": round(max(peak_mb, own_mb), 1),
         "cpu_s": round(cpu_s, 1),

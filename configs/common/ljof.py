@@ -1,4 +1,5 @@
-"""The two training-time parts of LJOF, for both keypoint sets (paper §3.2-3.3, design.md §2).
+"""The two training-time parts of LJOF, for both keypoint sets (paper §3.2-3.3; where the paper is
+silent, this project's choices, documented in docs/data_pipeline.md and docs/training.md).
 
 * LJA: ``ceil(0.15 · n)`` visible (v == 2) limb joints of the crop each get a block of 0.2 × the person
   box, centred on the joint, filled with one random grey in [0, 255]; targets unchanged. The +LJOF
@@ -26,7 +27,7 @@ def _lja(keypoint_set):
         ),
         alpha=0.15,  # paper §4.2
         beta=0.20,
-        visibility="visible",  # v == 2 (design.md §2)
+        visibility="visible",  # v == 2: labelled and visible (our choice; docs/data_pipeline.md)
         size_reference="box",
         fill_range=(0, 255),
         prob=1.0,

@@ -1,10 +1,12 @@
-"""The standard top-down recipe (reference §1.1, §7): Adam 5e-4, 210 epochs, 500-iteration linear warm-up
-from x0.001, LR x0.1 at epochs 170 and 200; evaluate and checkpoint every 10 epochs.
+"""The standard top-down recipe of MMPose
+``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``: Adam 5e-4,
+210 epochs, 500-iteration linear warm-up from x0.001, LR x0.1 at epochs 170 and 200; evaluate and
+checkpoint every 10 epochs.
 
 Iterations per epoch = ceil(person instances / total batch): COCO train2017 has 149,813 instances, so
-batch 512 (8 x 64) gives 293 it/epoch and 61,530 iterations; batch 256 (8 x 32) gives 586 and 123,060.
-A leaf that changes the batch calls ``epoch_train_settings`` again and sets
-``lr_multiplier.total_batch_size`` (see hrnet_w48_coco_256x192.py).
+batch 512 (8 x 64, the data config's) gives 293 it/epoch and 61,530 iterations; batch 256 (8 x 32) gives
+586 and 123,060. The LR schedule reads the batch from ``dataloader.train.total_batch_size``; a leaf that
+changes the batch calls :func:`use_total_batch_size` (see hrnet_w48_coco_256x192.py).
 """
 
 import torch
@@ -19,8 +21,14 @@ from ljof.engine import (
     epoch_train_settings,
 )
 
+from .data.topdown_coco import dataloader as _data
+
 train = model_zoo.get_config("common/train.py").train
-train.update(epoch_train_settings(num_instances=COCO_TRAIN_INSTANCES, total_batch_size=512))
+train.update(
+    epoch_train_settings(
+        num_instances=COCO_TRAIN_INSTANCES, total_batch_size=_data.train.total_batch_size
+    )
+)
 train.output_dir = "./output"
 train.amp.enabled = True  # on CUDA only; CPU runs ignore it
 train.device = "cuda"
@@ -37,10 +45,23 @@ optimizer = L(build_optimizer)(
 
 lr_multiplier = L(epoch_lr_multiplier)(
     num_instances=COCO_TRAIN_INSTANCES,
-    total_batch_size=512,
+    total_batch_size="${dataloader.train.total_batch_size}",
     total_epochs=210,
     milestones=(170, 200),
     gamma=0.1,
     warmup_iters=500,
     warmup_factor=0.001,
 )
+
+
+def use_total_batch_size(
+    total_batch_size, *, dataloader, train, lr_multiplier, num_instances=COCO_TRAIN_INSTANCES
+):
+    """Set the batch over all GPUs, in place, and the epoch length it implies: the loader's
+    ``total_batch_size`` (which the LR schedule reads), and ``train.max_iter``, ``eval_period`` and
+    ``checkpointer.period`` for ``num_instances`` person instances per epoch."""
+    dataloader.train.total_batch_size = total_batch_size
+    train.update(
+        epoch_train_settings(num_instances=num_instances, total_batch_size=total_batch_size)
+    )
+    lr_multiplier.num_instances = num_instances

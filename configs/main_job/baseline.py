@@ -1,8 +1,9 @@
 """Main job, baseline: a reduced HRNet (width 8, 185k parameters) trained on the CPU on LJOF's generated
 person-keypoint data (``ljof.synthetic``), evaluated on its occluded split with GT boxes.
 
-Same pieces as the paper configs (``configs/common``: the COCO top-down pipeline, the HRNet model, Adam),
-scaled down to run in minutes: 96x128 crops, 24x32 heatmaps, batch 32, cosine LR over ``train.max_iter``
+Same pieces as the paper configs (``configs/common``: the COCO top-down pipeline, the reduced HRNet of
+``common/models/topdown_hrnet_tiny.py``, Adam), scaled down to run in minutes: 96x128 crops, 24x32
+heatmaps (the model's codec; the data follow it), batch 32, cosine LR over ``train.max_iter``
 (so any ``train.max_iter=...`` override keeps a consistent schedule). ``tools/run_main_job.py`` runs it;
 by hand (after ``python tools/generate_synthetic_data.py``)::
 
@@ -10,36 +11,23 @@ by hand (after ``python tools/generate_synthetic_data.py``)::
 """
 
 from detectron2.config import LazyCall as L
-from detectron2.layers import ShapeSpec
 from detectron2.solver import WarmupParamScheduler
 from fvcore.common.param_scheduler import CosineParamScheduler
 
 import ljof.synthetic  # registers ljof_synth_{train,val,occluded} under $LJOF_SYNTHETIC_ROOT
 from ljof.data import MSRAHeatmap
-from ljof.modeling import HRNet
 
 from ..common.data.topdown_coco import dataloader
-from ..common.models.topdown_hrnet import model
+from ..common.models.topdown_hrnet_tiny import model
 from ..common.schedule import optimizer, train
 
-INPUT_SIZE = (96, 128)  # (w, h) of the crops
-_codec = L(MSRAHeatmap)(input_size=INPUT_SIZE, heatmap_size=(24, 32), sigma=1.5)
-
-# hrnet_tiny of ljof.modeling.presets
-model.backbone = L(HRNet)(
-    width=8, num_modules=(1, 1, 1), num_blocks=(1, 1, 1), stage1_num_blocks=1, stem_channels=16
-)
-model.head.input_shape = L(ShapeSpec)(channels=8, stride=4)
-model.codec = _codec
+# (w, h) of the crops and of the heatmaps
+model.codec = L(MSRAHeatmap)(input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
 
 dataloader.train.dataset.names = "ljof_synth_train"
-dataloader.train.mapper.input_size = INPUT_SIZE
-dataloader.train.mapper.codecs = [_codec]
 dataloader.train.total_batch_size = 32
 dataloader.train.num_workers = 1
 dataloader.test.dataset.names = "ljof_synth_occluded"
-dataloader.test.mapper.input_size = INPUT_SIZE
-dataloader.test.mapper.codecs = [_codec]
 dataloader.test.batch_size = 64
 dataloader.test.num_workers = 0
 dataloader.evaluator.dataset_name = "ljof_synth_occluded"

@@ -2,4 +2,4 @@
 
 from .checkpointer import PoseCheckpointer
 from .convert import FORMATS, convert_state_dict, detect_format, resize_pos_embed, unwrap_checkpoint
-from .load import LoadReport, check_shapes, load_checkpoint_file, load_converted
+from .load import check_shapes, load_checkpoint_file

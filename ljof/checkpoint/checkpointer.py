@@ -24,6 +24,11 @@ class PoseCheckpointer(DetectionCheckpointer):
     detectron2 (downloaded through its ``PathManager``), so configs can name the published URLs as
     ``train.init_checkpoint``.
 
+    ``load(path)`` returns detectron2's extra data of the file plus what happened to the weights:
+    ``incompatible_keys`` (fvcore's ``_IncompatibleKeys``: ``missing_keys``, ``unexpected_keys``,
+    ``incorrect_shapes``), ``skipped_shape_keys`` (dropped for a shape mismatch, with ``skip_mismatch``)
+    and, for a converted file, ``dropped_keys`` (source keys with no counterpart in a pose model).
+
     Args:
         model, save_dir, checkpointables: as ``DetectionCheckpointer``.
         source_format: one of ``ljof.checkpoint.FORMATS`` or ``"auto"``.
@@ -59,8 +64,11 @@ class PoseCheckpointer(DetectionCheckpointer):
         if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
             ours = raw["model"]
             if ours and sum(k in reference for k in ours) >= 0.5 * len(ours):
-                check_shapes(ours, reference, skip_mismatch=self.skip_mismatch, source=filename)
-                return raw  # a detectron2 checkpoint of this model (maybe with optimizer state)
+                skipped = check_shapes(
+                    ours, reference, skip_mismatch=self.skip_mismatch, source=filename
+                )
+                # a detectron2 checkpoint of this model (maybe with optimizer state)
+                return {**raw, "skipped_shape_keys": skipped}
         state_dict = unwrap_checkpoint(raw)
         fmt = self.source_format if self.source_format != "auto" else detect_format(state_dict)
         converted, dropped = convert_state_dict(state_dict, fmt, vit_grid=self.vit_grid)
@@ -69,9 +77,18 @@ class PoseCheckpointer(DetectionCheckpointer):
                 f"{filename}: {len(dropped)} {fmt} keys have no counterpart and were dropped, "
                 f"e.g. {dropped[:5]}"
             )
-        check_shapes(converted, reference, skip_mismatch=self.skip_mismatch, source=filename)
+        skipped = check_shapes(
+            converted, reference, skip_mismatch=self.skip_mismatch, source=filename
+        )
         return {
             "model": converted,
             "__author__": f"ljof-convert:{fmt}",
             "matching_heuristics": False,
+            "dropped_keys": dropped,
+            "skipped_shape_keys": skipped,
         }
+
+    def _load_model(self, checkpoint):
+        incompatible = super()._load_model(checkpoint)
+        checkpoint["incompatible_keys"] = incompatible  # returned by load() with the extra data
+        return incompatible

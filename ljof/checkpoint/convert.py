@@ -21,7 +21,7 @@ the names of the official code and of MMPose; the ViT keeps the ViTPose / MAE na
   ``cls_token``, ``mask_token`` and ``decoder*`` are dropped; the 14x14 patch position embedding is
   resized (bicubic) to the model's token grid, keeping the class-token slot.
 
-Renaming is pure; :func:`ljof.checkpoint.load_converted` compares the result with a model.
+Renaming is pure; :class:`ljof.checkpoint.PoseCheckpointer` checks the result against a model and loads it.
 """
 
 import logging

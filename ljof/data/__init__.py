@@ -10,7 +10,7 @@ from .augmentations import (
     WindowTransform,
     build_topdown_augmentations,
 )
-from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap, build_codec
+from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap
 from .lja import LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
 from .person_boxes import attach_person_boxes

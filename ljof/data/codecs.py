@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["HeatmapCodec", "MSRAHeatmap", "DARKHeatmap", "UDPHeatmap", "build_codec"]
+__all__ = ["HeatmapCodec", "MSRAHeatmap", "DARKHeatmap", "UDPHeatmap"]
 
 logger = logging.getLogger(__name__)
 
@@ -380,13 +380,3 @@ class UDPHeatmap(HeatmapCodec):
 
     def _refine(self, heatmaps, locs):
         return _taylor_refine(heatmaps, locs, self.blur_kernel_size)
-
-
-_CODECS = {"msra": MSRAHeatmap, "dark": DARKHeatmap, "udp": UDPHeatmap}
-
-
-def build_codec(name: str, **kwargs) -> HeatmapCodec:
-    """A codec by name: ``"msra"``, ``"dark"`` or ``"udp"``; keyword arguments go to its constructor."""
-    if name.lower() not in _CODECS:
-        raise ValueError(f"unknown codec {name!r}; expected one of {sorted(_CODECS)}")
-    return _CODECS[name.lower()](**kwargs)

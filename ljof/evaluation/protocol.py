@@ -1,34 +1,38 @@
 """The top-down keypoint evaluation protocol as plain functions (used by the evaluator, the tool and tests).
 
-Per-instance predictions → rescoring → OKS-NMS per image → OKS AP (:mod:`.coco_eval`):
+Per-instance predictions -> rescoring -> OKS-NMS per image -> OKS AP (:mod:`.oks_ap`):
 
-* **rescoring** (MMPose ``score_mode="bbox_keypoint"``): ``score = bbox_score x mean(keypoint scores
-  > keypoint_score_thr)``, 0 when no keypoint score exceeds the threshold;
+* **rescoring** (MMPose ``score_mode="bbox_keypoint"``, ``mmpose/evaluation/metrics/coco_metric.py``):
+  ``score = bbox_score x mean(keypoint scores > keypoint_score_thr)``, 0 when no keypoint score exceeds
+  the threshold (:func:`rescore_by_keypoints`);
 * **OKS-NMS** per image at ``oks_nms_thr`` (``<= 0`` or ``None`` turns it off), with the OKS scale
   ``area`` of each instance (the padded, aspect-fixed crop area ``bbox_area`` for the top-down model);
-* **OKS AP** with pycocotools (COCO / OCHuman) or xtcocotools ``keypoints_crowd`` (CrowdPose).
+* **OKS AP** with pycocotools' statistics (COCO / OCHuman) or crowdposetools' (CrowdPose), in percent.
 
 Prediction format (COCO results format plus optional fields), one dict per person instance:
 ``image_id``; ``keypoints``: ``[x, y, score] * K`` (or a (K, 3) array) in original-image pixel-index px;
 ``bbox_score`` (else ``score``) the detector's box score; ``area`` (px^2), else ``bbox`` ``[x, y, w, h]``
-(area w·h), else the keypoints' extent is the OKS-NMS scale. ``category_id`` if given must be 1.
+(area w·h), else the keypoints' extent is the OKS-NMS scale. ``category_id``, if given, must mean person
+(the GT's person id, or 1).
 """
 
+import itertools
 import json
 import logging
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, FrozenSet, List, Optional, Sequence
 
 import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
-from .coco_eval import check_gt_json, compute_oks_ap
-from .oks import batched_oks_nms
+from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
+from .oks import batched_oks_nms, keypoint_extent_area
+from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
 
 __all__ = [
     "PredictionArrays",
     "predictions_to_arrays",
-    "rescore_instances",
+    "rescore_by_keypoints",
     "apply_protocol",
     "evaluate_keypoint_predictions",
 ]
@@ -38,9 +42,14 @@ logger = logging.getLogger(__name__)
 
 class PredictionArrays:
     """N person predictions as arrays: ``image_ids`` (N,) int64, ``keypoints`` (N, K, 3) float64
-    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2."""
+    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2.
 
-    def __init__(self, image_ids, keypoints, bbox_scores, areas):
+    ``keypoint_lists``: optionally the same keypoints as N flat Python lists (as parsed from json);
+    the results then reuse them instead of converting the array back.
+    """
+
+    def __init__(self, image_ids, keypoints, bbox_scores, areas, keypoint_lists=None):
+        self.keypoint_lists = keypoint_lists
         self.image_ids = np.asarray(image_ids, dtype=np.int64).reshape(-1)
         self.keypoints = np.asarray(keypoints, dtype=np.float64)
         self.bbox_scores = np.asarray(bbox_scores, dtype=np.float64).reshape(-1)
@@ -56,66 +65,126 @@ class PredictionArrays:
         return len(self.image_ids)
 
 
-def _keypoint_extent_area(kpts: np.ndarray) -> np.ndarray:
-    """(N, K, 2+) -> (N,) area of the box spanned by all keypoints."""
-    if kpts.shape[1] == 0:
-        return np.zeros(len(kpts))
-    span = kpts[..., :2].max(axis=1) - kpts[..., :2].min(axis=1)
-    return span[:, 0] * span[:, 1]
+def _malformed(source: str, i: int, num_keypoints: int, error: Exception) -> ValueError:
+    return ValueError(
+        f"{source}, record {i}: expected image_id, keypoints ([x, y, score] * {num_keypoints}) "
+        f"and score or bbox_score ({type(error).__name__}: {error})"
+    )
+
+
+def _record_area(p: Dict):
+    """``area``, else bbox w x h, else NaN (filled with the keypoints' extent later)."""
+    area = p.get("area")
+    if area is not None:
+        return area
+    box = p.get("bbox")
+    return np.nan if box is None else float(box[2]) * float(box[3])
+
+
+def _record_arrays(p: Dict, num_keypoints: int):
+    """(image_id, (K, 3) keypoints, box score, area or NaN) of one prediction dict."""
+    return (
+        int(p["image_id"]),
+        np.asarray(p["keypoints"], dtype=np.float64).reshape(num_keypoints, 3),
+        float(p["bbox_score"] if "bbox_score" in p else p["score"]),
+        float(_record_area(p)),
+    )
 
 
 def predictions_to_arrays(
-    predictions: Sequence[Dict], num_keypoints: int, source: str = "predictions"
+    predictions: Sequence[Dict],
+    num_keypoints: int,
+    source: str = "predictions",
+    *,
+    category_ids: FrozenSet[int] = frozenset({LJOF_PERSON_CATEGORY_ID}),
 ) -> PredictionArrays:
     """Validate a list of prediction dicts (module docstring) and stack them.
 
-    Raises ``ValueError`` naming ``source`` and the record index when a record is malformed.
+    Args:
+        predictions: the dicts; num_keypoints: K.
+        source: name used in error messages (e.g. the predictions file).
+        category_ids: the ``category_id`` values that mean person (absent also means person).
+
+    Raises:
+        ValueError naming ``source`` and the record index when a record is malformed, has another
+        category or non-finite numbers.
     """
     n = len(predictions)
-    image_ids = np.zeros(n, dtype=np.int64)
-    keypoints = np.zeros((n, num_keypoints, 3), dtype=np.float64)
-    bbox_scores = np.zeros(n, dtype=np.float64)
-    areas = np.full(n, np.nan, dtype=np.float64)
-    for i, p in enumerate(predictions):
-        try:
-            image_ids[i] = p["image_id"]
-            kpts = np.asarray(p["keypoints"], dtype=np.float64)
-            keypoints[i] = kpts.reshape(num_keypoints, 3)
-            bbox_scores[i] = p["bbox_score"] if "bbox_score" in p else p["score"]
-            if p.get("area") is not None:
-                areas[i] = p["area"]
-            elif p.get("bbox") is not None:
-                areas[i] = float(p["bbox"][2]) * float(p["bbox"][3])
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(
-                f"{source}, record {i}: expected image_id, keypoints ([x, y, score] * {num_keypoints}) "
-                f"and score or bbox_score ({type(e).__name__}: {e})"
-            ) from e
-        if p.get("category_id", 1) != 1:
-            raise ValueError(
-                f"{source}, record {i}: category_id {p['category_id']} is not 1 (person)"
-            )
+    try:  # fast path: one conversion per field; any failure is located by the per-record pass below
+        image_ids = np.array([p["image_id"] for p in predictions], dtype=np.int64)
+        kpts = [p["keypoints"] for p in predictions]
+        size = 3 * num_keypoints
+        keypoint_lists = None
+        if set(map(type, kpts)) == {list} and set(map(len, kpts)) == {size}:  # json: 2x faster
+            flat = itertools.chain.from_iterable(kpts)
+            keypoints = np.fromiter(flat, dtype=np.float64, count=n * size)
+            keypoint_lists = kpts
+        else:
+            keypoints = np.array(kpts, dtype=np.float64)
+        keypoints = keypoints.reshape(n, num_keypoints, 3)
+        bbox_scores = np.array(
+            [p["bbox_score"] if "bbox_score" in p else p["score"] for p in predictions],
+            dtype=np.float64,
+        )
+        given = [p.get("area") for p in predictions]
+        if None in given:
+            given = [_record_area(p) for p in predictions]
+        areas = np.array(given, dtype=np.float64)
+    except (KeyError, TypeError, ValueError, IndexError):
+        keypoint_lists = None
+        image_ids = np.zeros(n, dtype=np.int64)
+        keypoints = np.zeros((n, num_keypoints, 3), dtype=np.float64)
+        bbox_scores = np.zeros(n, dtype=np.float64)
+        areas = np.zeros(n, dtype=np.float64)
+        for i, p in enumerate(predictions):
+            try:
+                image_ids[i], keypoints[i], bbox_scores[i], areas[i] = _record_arrays(
+                    p, num_keypoints
+                )
+            except (KeyError, TypeError, ValueError, IndexError) as e:
+                raise _malformed(source, i, num_keypoints, e) from e
+    categories = [p.get("category_id", LJOF_PERSON_CATEGORY_ID) for p in predictions]
+    if not set(categories) <= category_ids:
+        i = next(i for i, c in enumerate(categories) if c not in category_ids)
+        raise ValueError(
+            f"{source}, record {i}: category_id {categories[i]} is not person "
+            f"(accepted: {sorted(category_ids)})"
+        )
+    finite = np.isfinite(keypoints).all(axis=(1, 2)) & np.isfinite(bbox_scores)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"{source}, record {bad}: keypoints or score contain NaN or inf "
+            f"({int((~finite).sum())} such records)"
+        )
     missing = np.isnan(areas)
     if missing.any():
-        areas[missing] = _keypoint_extent_area(keypoints[missing])
-    if not np.isfinite(keypoints).all():
-        bad = int(np.flatnonzero(~np.isfinite(keypoints).all(axis=(1, 2)))[0])
-        raise ValueError(f"{source}, record {bad}: keypoints contain NaN or inf")
-    return PredictionArrays(image_ids, keypoints, bbox_scores, areas)
+        areas[missing] = keypoint_extent_area(keypoints[missing])
+    if not np.isfinite(areas).all():
+        bad = int(np.flatnonzero(~np.isfinite(areas))[0])
+        raise ValueError(f"{source}, record {bad}: area {areas[bad]} is not finite")
+    return PredictionArrays(image_ids, keypoints, bbox_scores, areas, keypoint_lists)
 
 
-def rescore_instances(
+def rescore_by_keypoints(
     keypoint_scores: np.ndarray, bbox_scores: np.ndarray, keypoint_score_thr: float = 0.2
 ) -> np.ndarray:
-    """Instance scores ``bbox_score x mean(keypoint scores > thr)`` (0 when none exceeds ``thr``).
+    """MMPose's ``bbox_keypoint`` instance score: ``bbox_score x mean(keypoint scores > thr)``.
+
+    0 when no keypoint score exceeds ``thr``. Source: MMPose 1.x
+    ``mmpose/evaluation/metrics/coco_metric.py`` (``CocoMetric.compute_metrics``, score_mode
+    ``"bbox_keypoint"``).
 
     Args:
-        keypoint_scores: (N, K); bbox_scores: (N,).
+        keypoint_scores: (N, K) or (K,) per-joint scores; bbox_scores: (N,) or scalar box scores.
+        keypoint_score_thr: joints with a score above it count.
 
     Returns:
-        (N,) float64.
+        (N,) float64 (a 0-d array for (K,) input).
     """
     keypoint_scores = np.asarray(keypoint_scores, dtype=np.float64)
+    single = keypoint_scores.ndim == 1
+    keypoint_scores = np.atleast_2d(keypoint_scores)
     above = keypoint_scores > keypoint_score_thr
     # Summed joint by joint, in MMPose's order, so the scores (and their ties) match it bit for bit.
     total = np.zeros(len(keypoint_scores))
@@ -123,7 +192,8 @@ def rescore_instances(
         total = total + np.where(above[:, k], keypoint_scores[:, k], 0.0)
     count = above.sum(axis=1)
     mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    return np.asarray(bbox_scores, dtype=np.float64) * mean
+    scores = np.asarray(bbox_scores, dtype=np.float64) * mean
+    return scores[0] if single else scores
 
 
 def apply_protocol(
@@ -133,15 +203,18 @@ def apply_protocol(
     rescore: bool = True,
     keypoint_score_thr: float = 0.2,
     oks_nms_thr: Optional[float] = 0.9,
+    category_id: int = LJOF_PERSON_CATEGORY_ID,
 ) -> List[Dict]:
     """Rescoring and OKS-NMS; returns the COCO results list that the OKS evaluation scores.
 
     Returns:
-        list of ``{"image_id", "category_id": 1, "keypoints": [x, y, s] * K, "score"}``, sorted by image,
+        list of ``{"image_id", "category_id", "keypoints": [x, y, s] * K, "score"}``, sorted by image,
         then score descending.
     """
     if rescore:
-        scores = rescore_instances(preds.keypoints[..., 2], preds.bbox_scores, keypoint_score_thr)
+        scores = rescore_by_keypoints(
+            preds.keypoints[..., 2], preds.bbox_scores, keypoint_score_thr
+        )
     else:
         scores = preds.bbox_scores.copy()
     if oks_nms_thr is not None and oks_nms_thr > 0:
@@ -150,29 +223,34 @@ def apply_protocol(
         )
     else:
         keep = np.lexsort((-scores, preds.image_ids))
-    kept_kpts = preds.keypoints[keep].reshape(len(keep), preds.keypoints.shape[1] * 3).tolist()
-    kept_ids = preds.image_ids[keep].tolist()
-    kept_scores = scores[keep].tolist()
-    return [
-        {"image_id": i, "category_id": 1, "keypoints": k, "score": s}
-        for i, k, s in zip(kept_ids, kept_kpts, kept_scores)
-    ]
+    with gc_paused():
+        if preds.keypoint_lists is not None:  # the parsed lists hold the same float64 values
+            kept_kpts = [preds.keypoint_lists[i] for i in keep.tolist()]
+        else:
+            kept_kpts = (
+                preds.keypoints[keep].reshape(len(keep), preds.keypoints.shape[1] * 3).tolist()
+            )
+        kept_ids = preds.image_ids[keep].tolist()
+        kept_scores = scores[keep].tolist()
+        return [
+            {"image_id": i, "category_id": category_id, "keypoints": k, "score": s}
+            for i, k, s in zip(kept_ids, kept_kpts, kept_scores)
+        ]
 
 
-def _check_image_ids(preds: PredictionArrays, gt: Dict, gt_json: str, source: str) -> None:
-    known = np.asarray(sorted(img["id"] for img in gt["images"]), dtype=np.int64)
+def _check_image_ids(preds: PredictionArrays, known: np.ndarray, gt_source: str, source: str):
     unknown = ~np.isin(preds.image_ids, known)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise ValueError(
             f"{source}, record {i}: image_id {int(preds.image_ids[i])} is not an image of the ground "
-            f"truth {gt_json} ({int(unknown.sum())} predictions have unknown image ids)"
+            f"truth {gt_source} ({int(unknown.sum())} predictions have unknown image ids)"
         )
 
 
 def evaluate_keypoint_predictions(
     predictions,
-    gt_json: str,
+    gt,
     *,
     keypoint_set: str = "coco",
     sigmas: Optional[Sequence[float]] = None,
@@ -182,52 +260,60 @@ def evaluate_keypoint_predictions(
     output_dir: Optional[str] = None,
     source: str = "predictions",
 ) -> Dict[str, float]:
-    """Score per-instance predictions against a GT json with the full protocol.
+    """Score per-instance predictions against a GT with the full protocol; the GT is parsed once.
 
     Args:
         predictions: list of prediction dicts (module docstring) or a :class:`PredictionArrays`.
-        gt_json: COCO-format GT file (CrowdPose: with ``crowdIndex``).
-        keypoint_set: ``"coco"`` (COCO, OCHuman: pycocotools) or ``"crowdpose"`` (xtcocotools).
+        gt: GT json path (CrowdPose: images with ``crowdIndex``), its dict, a COCO-API object or a
+            :class:`ljof.evaluation.KeypointGroundTruth`.
+        keypoint_set: ``"coco"`` (COCO, OCHuman) or ``"crowdpose"``.
         sigmas: K OKS sigmas (default: the keypoint set's).
         rescore, keypoint_score_thr, oks_nms_thr: protocol steps (``oks_nms_thr <= 0``/None: no NMS).
         output_dir: if given, writes ``keypoint_results.json`` (what was scored) and
-            ``keypoint_metrics.json`` there.
+            ``keypoint_metrics.json`` (full precision, NaN for empty ranges) there.
         source: name used in error messages (e.g. the predictions file).
 
     Returns:
-        metric name -> value (see :mod:`.coco_eval`).
+        metric name -> percent, NaN where a range has no GT (see :mod:`.oks_ap`).
     """
     meta = get_keypoint_set_metadata(keypoint_set)
     sigmas = meta["keypoint_oks_sigmas"] if sigmas is None else list(sigmas)
     num_keypoints = len(meta["keypoint_names"])
     if len(sigmas) != num_keypoints:
         raise ValueError(f"{len(sigmas)} OKS sigmas for a {num_keypoints}-keypoint set")
-    gt = check_gt_json(gt_json, keypoint_set)
-    if not isinstance(predictions, PredictionArrays):
-        predictions = predictions_to_arrays(predictions, num_keypoints, source)
-    if predictions.keypoints.shape[1:] != (num_keypoints, 3):
-        raise ValueError(
-            f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected ({num_keypoints}, 3)"
+    with gc_paused():
+        gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=num_keypoints)
+        if not isinstance(predictions, PredictionArrays):
+            predictions = predictions_to_arrays(
+                predictions, num_keypoints, source, category_ids=gt.accepted_category_ids
+            )
+        if predictions.keypoints.shape[1:] != (num_keypoints, 3):
+            raise ValueError(
+                f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected ({num_keypoints}, 3)"
+            )
+        _check_image_ids(predictions, gt.image_ids, gt.source, source)
+        if len(predictions) == 0:
+            logger.warning(f"{source}: no predictions; every AP is 0 (NaN where there is no GT)")
+        results = apply_protocol(
+            predictions,
+            sigmas,
+            rescore=rescore,
+            keypoint_score_thr=keypoint_score_thr,
+            oks_nms_thr=oks_nms_thr,
+            category_id=gt.person_category_id,
         )
-    _check_image_ids(predictions, gt, gt_json, source)
-    if len(predictions) == 0:
-        logger.warning(f"{source}: no predictions; every AP is 0 (or -1 where there is no GT)")
-    results = apply_protocol(
-        predictions,
-        sigmas,
-        rescore=rescore,
-        keypoint_score_thr=keypoint_score_thr,
-        oks_nms_thr=oks_nms_thr,
-    )
-    logger.info(
-        f"Evaluating {len(results)} of {len(predictions)} predictions (rescore={rescore}, "
-        f"oks_nms_thr={oks_nms_thr}) against {gt_json} ({keypoint_set} protocol)"
-    )
-    metrics = compute_oks_ap(gt_json, results, keypoint_set, sigmas)
-    if output_dir:
-        os.makedirs(output_dir, exist_ok=True)
-        with open(os.path.join(output_dir, "keypoint_results.json"), "w") as f:
-            json.dump(results, f)
-        with open(os.path.join(output_dir, "keypoint_metrics.json"), "w") as f:
-            json.dump(metrics, f, indent=2)
+        logger.info(
+            f"Evaluating {len(results)} of {len(predictions)} predictions (rescore={rescore}, "
+            f"oks_nms_thr={oks_nms_thr}) against {gt.source} ({keypoint_set} protocol)"
+        )
+        stats = _crowdpose_stats if keypoint_set == "crowdpose" else _coco_stats
+        metrics = stats(gt, results, sigmas)
+        if output_dir:
+            os.makedirs(output_dir, exist_ok=True)
+            with open(os.path.join(output_dir, "keypoint_results.json"), "w") as f:
+                json.dump(results, f)
+            with open(os.path.join(output_dir, "keypoint_metrics.json"), "w") as f:
+                json.dump(metrics, f, indent=2)
+        # freed while the collector is paused, so that it does not scan them once it resumes
+        del results, gt
     return metrics

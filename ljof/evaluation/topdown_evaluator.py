@@ -4,6 +4,10 @@ It accepts the per-instance outputs of LJOF's ``TopDownPoseEstimator`` (``keypoi
 px, ``bbox_score``, ``bbox_area``) and image-level detectron2 outputs (``instances`` with
 ``pred_keypoints`` in detectron2's +0.5 convention, ``scores``, ``pred_boxes``; e.g. Keypoint R-CNN), then
 applies :func:`ljof.evaluation.evaluate_keypoint_predictions` (rescoring, OKS-NMS, OKS AP).
+
+Results are in percent with NaN for empty ranges, as detectron2's ``COCOEvaluator``: ``evaluate()``
+returns ``{"keypoints": {"AP": ..., ...}}``, which detectron2's ``print_csv_format`` (called by the
+train script's ``do_test``) prints as ``copypaste:`` CSV lines.
 """
 
 import copy
@@ -21,6 +25,7 @@ from detectron2.evaluation import DatasetEvaluator
 from detectron2.utils import comm
 from detectron2.utils.logger import create_small_table
 
+from .oks import keypoint_extent_area
 from .protocol import PredictionArrays, evaluate_keypoint_predictions
 
 __all__ = ["TopDownKeypointEvaluator"]
@@ -31,14 +36,9 @@ logger = logging.getLogger(__name__)
 D2_KEYPOINT_OFFSET = 0.5
 
 
-def _as_numpy(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 class TopDownKeypointEvaluator(DatasetEvaluator):
-    """Rescoring + OKS-NMS + OKS AP (pycocotools for COCO/OCHuman, xtcocotools for CrowdPose).
+    """Rescoring + OKS-NMS + OKS AP (pycocotools' statistics for COCO/OCHuman, crowdposetools' for
+    CrowdPose), in percent.
 
     Files written to ``output_dir`` (main process): ``keypoint_predictions.json`` (the raw
     per-instance predictions: ``score`` = box score, ``bbox_score``, ``area``, ``keypoints`` with
@@ -100,9 +100,8 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         for inp, out in zip(inputs, outputs):
             image_id = int(out.get("image_id", inp["image_id"]))
             if "keypoints" in out:
-                kpts = (
-                    _as_numpy(out["keypoints"]).astype(np.float64).reshape(self._num_keypoints, 3)
-                )
+                kpts = torch.as_tensor(out["keypoints"]).detach().to("cpu", torch.float64).numpy()
+                kpts = kpts.reshape(self._num_keypoints, 3)
                 self._predictions.append(
                     {
                         "image_id": image_id,
@@ -131,8 +130,7 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         if instances.has("pred_boxes"):
             areas = instances.pred_boxes.area().numpy()
         else:  # the keypoints' extent, as for results files without boxes
-            span = kpts[..., :2].max(axis=1) - kpts[..., :2].min(axis=1)
-            areas = span[:, 0] * span[:, 1]
+            areas = keypoint_extent_area(kpts)
         for k, s, a in zip(kpts, scores, areas):
             self._predictions.append(
                 {"image_id": image_id, "keypoints": k, "bbox_score": float(s), "area": float(a)}
@@ -185,7 +183,7 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
             source=f"predictions on '{self._dataset_name}'",
         )
         logger.info(
-            f"Keypoint OKS metrics on '{self._dataset_name}' (fractions):\n"
+            f"Keypoint OKS metrics on '{self._dataset_name}' (percent):\n"
             + create_small_table(metrics)
         )
         return OrderedDict({"keypoints": copy.deepcopy(metrics)})

@@ -4,7 +4,6 @@ from .losses import *
 from .backbone import *
 from .heads import *
 from .meta_arch import *
-from .complexity import PoseNetwork, count_parameters, fvcore_gflops, hrnet_convention_gflops
-from .presets import POSE_NETWORKS, build_pose_network
+from .complexity import PoseNetwork, fvcore_gflops, hrnet_convention_gflops
 from .detector_pose import DetectorPoseModel, add_detector_pose_config
-from .config import add_topdown_config
+from .config import add_topdown_config, model_config_from_yacs, use_keypoint_set

@@ -7,12 +7,12 @@ implemented here with forward hooks on ``Conv2d``/``ConvTranspose2d``; fvcore gi
 """
 
 import logging
-from typing import Dict, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["PoseNetwork", "count_parameters", "hrnet_convention_gflops", "fvcore_gflops", "summary"]
+__all__ = ["PoseNetwork", "hrnet_convention_gflops", "fvcore_gflops"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +27,6 @@ class PoseNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))[-1]
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of parameters (trainable or not; buffers excluded)."""
-    return sum(p.numel() for p in model.parameters())
 
 
 def hrnet_convention_gflops(model: nn.Module, input_size: Sequence[int] = (256, 192)) -> float:
@@ -81,12 +76,3 @@ def fvcore_gflops(model: nn.Module, input_size: Sequence[int] = (256, 192)) -> f
 def _device(model: nn.Module) -> torch.device:
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
-
-
-def summary(model: nn.Module, input_size: Sequence[int] = (256, 192)) -> Dict[str, float]:
-    """``{"parameters", "fvcore_gflops", "hrnet_gflops"}`` of a tensor-in, tensor-out model."""
-    return {
-        "parameters": count_parameters(model),
-        "fvcore_gflops": fvcore_gflops(model, input_size),
-        "hrnet_gflops": hrnet_convention_gflops(model, input_size),
-    }

@@ -23,33 +23,29 @@ def point_config_at_fixtures(cfg, *, batch_size: int = 2):
 
 
 def shrink_model(cfg):
-    """Reduce the config's network to a CPU-sized one of the same family and output resolutions."""
-    from ljof.modeling import HRNet, ResNetTrunk, SRPoseHead, VisionTransformer
+    """Reduce the config's network to a CPU-sized one of the same family and output resolutions.
 
+    The backbone becomes the family's reduced one (``configs/common/models/*_tiny.py``; the head's input
+    follows it by interpolation), and the head's deconvolutions get that config's width.
+    """
+    from ljof.model_zoo import get_config
+    from ljof.modeling import HRNet, ResNetTrunk, VisionTransformer
+
+    tiny = {
+        HRNet: "common/models/topdown_hrnet_tiny.py",
+        ResNetTrunk: "common/models/topdown_simplebaseline_tiny.py",
+        VisionTransformer: "common/models/topdown_vitpose_tiny.py",
+    }
     backbone, head = cfg.model.backbone, cfg.model.head
-    if backbone._target_ is HRNet:
-        width = 8
-        backbone.update(
-            width=width,
-            num_modules=(1, 1, 1),
-            num_blocks=(1, 1, 1),
-            stage1_num_blocks=1,
-            stem_channels=16,
-        )
-        if head._target_ is SRPoseHead:
-            for i, name in enumerate(("hr1", "hr2", "hr3", "hr4")):
-                head.input_shape[name].channels = width * 2**i
-            head.channels = 8
-        else:
-            head.input_shape.channels = width
-    elif backbone._target_ is ResNetTrunk:
-        backbone.depth = 18
-        head.input_shape.channels = 512
-        head.deconv_out_channels = (16, 16, 16)
-    elif backbone._target_ is VisionTransformer:
-        backbone.update(embed_dim=32, depth=2, num_heads=2)
-        head.input_shape.channels = 32
-        head.deconv_out_channels = (16, 16)
-    else:
+    if backbone._target_ not in tiny:
         raise ValueError(f"no reduced variant for {backbone._target_}")
+    small = get_config(tiny[backbone._target_]).model
+    # the reduced sizes; keep what fixes the outputs (HRNet branches, ViT input size)
+    for key in ("_target_", "multiscale_output", "img_size"):
+        small.backbone.pop(key, None)
+    backbone.update(small.backbone)
+    if "deconv_out_channels" in head:
+        head.deconv_out_channels = [small.head.deconv_out_channels[0]] * len(
+            head.deconv_out_channels
+        )
     return cfg

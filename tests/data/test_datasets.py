@@ -47,7 +47,7 @@ def _unregister_builtin():
 
 
 class TestInstanceCounts(unittest.TestCase):
-    """MMPose's dataset lengths (reference.md §6)."""
+    """MMPose's dataset lengths (MMPose 1.x tests/test_datasets/test_datasets/test_body_datasets/)."""
 
     def test_counts(self):
         cases = [
@@ -307,10 +307,6 @@ class TestBuiltinSplits(unittest.TestCase):
                 get_topdown_dataset(name)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TestDetectron2EvaluatorWithoutLoading(unittest.TestCase):
     """detectron2's COCOEvaluator maps contiguous class ids back with thing_dataset_id_to_contiguous_id;
     registration sets it without reading the json, so scoring works before the dataset is ever loaded."""
@@ -356,3 +352,115 @@ class TestDetectron2EvaluatorWithoutLoading(unittest.TestCase):
         # Loading the dataset later keeps the same mapping (Metadata refuses changed values).
         DatasetCatalog.get(name)
         self.assertEqual(meta.thing_dataset_id_to_contiguous_id, {1: 0})
+
+
+def _write_json(folder, name, data):
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        json.dump(data, f)
+    return path
+
+
+def _coco_with_person_id(person_id, extra_categories=(), extra_annotations=()):
+    with open(fixture_path(*COCO_JSON)) as f:
+        data = json.load(f)
+    data["categories"] = [dict(data["categories"][0], id=person_id), *extra_categories]
+    for ann in data["annotations"]:
+        ann["category_id"] = person_id
+    data["annotations"] += list(extra_annotations)
+    return data
+
+
+class TestPersonCategoryId(unittest.TestCase):
+    """A json whose person category is not id 1 loads (it used to fail inside detectron2 with an
+    assertion about thing_dataset_id_to_contiguous_id) and evaluates to 100 with GT as predictions."""
+
+    def test_person_id_2_and_0_load_and_evaluate(self):
+        from ljof.evaluation import TopDownKeypointEvaluator
+
+        for person_id in (2, 0):
+            with self.subTest(person_id=person_id), tempfile.TemporaryDirectory() as tmp:
+                path = _write_json(tmp, "gt.json", _coco_with_person_id(person_id))
+                name = unique_name("ds_pid")
+                register_keypoint_dataset(name, path, fixture_path("coco"))
+                with self.assertLogs("ljof.data.datasets", level="INFO") as logs:
+                    records = get_topdown_dataset(name)
+                self.assertEqual(len(records), 12)  # as with id 1
+                self.assertTrue(any(f"person category id {person_id}" in m for m in logs.output))
+                meta = MetadataCatalog.get(name)
+                self.assertEqual(meta.thing_dataset_id_to_contiguous_id, {person_id: 0})
+                self.assertEqual(meta.thing_classes, ["person"])
+                dicts = DatasetCatalog.get(name)  # a second load keeps the corrected metadata
+                self.assertEqual({a["category_id"] for d in dicts for a in d["annotations"]}, {0})
+                register_keypoint_dataset(name, path, fixture_path("coco"))  # same files: no-op
+                evaluator = TopDownKeypointEvaluator(name, distributed=False)
+                evaluator.process(
+                    [{"image_id": r["image_id"]} for r in records],
+                    [{"image_id": r["image_id"], "keypoints": r["keypoints"], "bbox_score": 1.0,
+                      "bbox_area": r["bbox"][2] * r["bbox"][3]} for r in records],
+                )  # fmt: skip
+                self.assertEqual(evaluator.evaluate()["keypoints"]["AP"], 100.0)
+
+    def test_other_categories_are_dropped(self):
+        dog = {"id": 1, "name": "dog", "supercategory": "animal"}
+        dog_ann = {"id": 999001, "image_id": 785, "category_id": 1, "iscrowd": 0, "area": 500.0,
+                   "bbox": [10, 10, 30, 20], "num_keypoints": 1,
+                   "keypoints": [20, 20, 2] + [0] * 48}  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            path = _write_json(tmp, "gt.json", _coco_with_person_id(2, [dog], [dog_ann]))
+            det = _write_json(tmp, "det.json", [
+                {"image_id": 785, "category_id": 1, "bbox": [1, 2, 30, 40], "score": 0.9},  # a dog
+                {"image_id": 785, "category_id": 2, "bbox": [5, 6, 30, 40], "score": 0.8},
+            ])  # fmt: skip
+            name = unique_name("ds_dog")
+            register_keypoint_dataset(name, path, fixture_path("coco"), det_file=det)
+            gt_records = get_topdown_dataset(name, use_detections=False)
+            det_records = get_topdown_dataset(name)
+        self.assertEqual(len(gt_records), 12)
+        self.assertNotIn(999001, {r["annotation_id"] for r in gt_records})
+        self.assertEqual([r["bbox"] for r in det_records], [[5.0, 6.0, 30.0, 40.0]])
+
+    def test_no_person_category_is_an_error(self):
+        data = _coco_with_person_id(3, [{"id": 4, "name": "dog"}])
+        data["categories"][0]["name"] = "human"
+        with tempfile.TemporaryDirectory() as tmp:
+            name = unique_name("ds_noperson")
+            register_keypoint_dataset(name, _write_json(tmp, "gt.json", data), fixture_path("coco"))
+            with self.assertRaisesRegex(ValueError, r"gt.json: none of the 2 categories is named"):
+                get_topdown_dataset(name)
+
+
+class TestDetectionFileChecks(unittest.TestCase):
+    def _records(self, dets):
+        with tempfile.TemporaryDirectory() as tmp:
+            det = _write_json(tmp, "det.json", dets)
+            name = unique_name("ds_detcheck")
+            register_keypoint_dataset(name, fixture_path(*COCO_JSON), fixture_path("coco"),
+                                      det_file=det)  # fmt: skip
+            return get_topdown_dataset(name)
+
+    def test_zero_and_negative_area_boxes_dropped_with_a_count(self):
+        dets = [
+            {"image_id": 785, "category_id": 1, "bbox": [1, 2, 30, 40], "score": 0.9},
+            {"image_id": 785, "category_id": 1, "bbox": [1, 2, 0, 40], "score": 0.9},
+            {"image_id": 785, "category_id": 1, "bbox": [1, 2, 30, -4], "score": 0.9},
+        ]
+        with self.assertLogs("ljof.data.datasets.topdown", level="WARNING") as logs:
+            records = self._records(dets)
+        self.assertEqual([r["bbox"] for r in records], [[1.0, 2.0, 30.0, 40.0]])
+        self.assertIn("2 boxes of zero or negative width/height dropped", logs.output[0])
+
+    def test_non_finite_numbers_are_an_error(self):
+        for field, value in (("bbox", [1, 2, float("nan"), 4]), ("score", float("inf"))):
+            with self.subTest(field):
+                dets = [
+                    {"image_id": 785, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9},
+                    {"image_id": 785, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9},
+                ]
+                dets[1][field] = value
+                with self.assertRaisesRegex(ValueError, r"det.json, record 1: non-finite number"):
+                    self._records(dets)
+
+
+if __name__ == "__main__":
+    unittest.main()

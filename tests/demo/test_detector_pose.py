@@ -125,8 +125,8 @@ class TestDetectorPose(unittest.TestCase):
         d2_ap = inference_on_dataset(model, self._loader(), coco_eval)["keypoints"]["AP"]
         self.assertGreater(pose.calls, 0)
         ours_ap = inference_on_dataset(model, self._loader(), ours)["keypoints"]["AP"]
-        self.assertAlmostEqual(d2_ap, 100.0, places=3)  # COCOEvaluator reports percent
-        self.assertAlmostEqual(ours_ap, 1.0, places=4)
+        self.assertAlmostEqual(d2_ap, 100.0, places=3)  # both evaluators report percent
+        self.assertAlmostEqual(ours_ap, 100.0, places=2)
 
     def test_random_detector_output_format(self):
         pose = GroundTruthPose(self.records, self.codec, self.flip).eval()

@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -63,7 +64,7 @@ class TestTopDownKeypointEvaluator(unittest.TestCase):
                 evaluator.process(inputs[i : i + 4], outputs[i : i + 4])
             metrics = evaluator.evaluate()["keypoints"]
             for key, target in ALIGNMENT_TARGET.items():
-                self.assertAlmostEqual(metrics[key], target, delta=1e-9, msg=key)
+                self.assertAlmostEqual(metrics[key] / 100, target, delta=1e-9, msg=key)
             self.assertEqual(
                 sorted(os.listdir(tmp)),
                 ["keypoint_metrics.json", "keypoint_predictions.json", "keypoint_results.json"],
@@ -107,9 +108,8 @@ class TestTopDownKeypointEvaluator(unittest.TestCase):
             metrics = evaluator.evaluate()["keypoints"]
             with open(os.path.join(tmp, "keypoint_predictions.json")) as f:
                 written = json.load(f)
-        self.assertEqual(
-            (metrics["AP"], metrics["APE"], metrics["APM"], metrics["APH"]), (1.0, -1.0, 1.0, -1.0)
-        )
+        self.assertEqual((metrics["AP"], metrics["APM"]), (100.0, 100.0))
+        self.assertTrue(math.isnan(metrics["APE"]) and math.isnan(metrics["APH"]))
         # The written predictions are back in the json's pixel-index convention, exactly.
         with open(fixture_path("crowdpose", "test_crowdpose.json")) as f:
             raw = [a for a in json.load(f)["annotations"] if a["num_keypoints"] > 0]
@@ -138,8 +138,8 @@ class TestTopDownKeypointEvaluator(unittest.TestCase):
         evaluator = TopDownKeypointEvaluator(name, distributed=False)
         evaluator.process(inputs, outputs)
         metrics = evaluator.evaluate()["keypoints"]
-        self.assertEqual(metrics["AP"], 1.0)
-        self.assertEqual(metrics["AR"], 1.0)
+        self.assertEqual(metrics["AP"], 100.0)
+        self.assertEqual(metrics["AR"], 100.0)
 
     def test_empty_and_bad_outputs(self):
         name = _register("coco", "test_coco.json")
@@ -184,12 +184,26 @@ class TestTools(unittest.TestCase):
             ]  # fmt: skip
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
             self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-            metrics = json.loads(proc.stdout.strip().splitlines()[-1])
-            # No rescoring: ann 131039 (num_keypoints 0, ignored GT) keeps score 1; AP stays 1 because
-            # detections matched to ignored GT are ignored.
-            self.assertEqual(metrics["AP"], 1.0)
-            self.assertEqual((metrics["APE"], metrics["APM"], metrics["APH"]), (-1.0, 1.0, -1.0))
+            metrics = json.loads(proc.stdout.strip().splitlines()[-1], parse_constant=str)
+            # No rescoring: ann 131039 (num_keypoints 0, ignored GT) becomes a score-1 prediction with
+            # all keypoints (0, 0, 0). crowdposetools keeps it (xtcocotools dropped it and said 100):
+            # it matches nothing, a false positive ranked 4th of the 5 tied detections, so the
+            # precision is 1, 1, 1, 3/4, 4/5 and AP = (76 x 1 + 25 x 0.8) / 101 recall points.
+            self.assertAlmostEqual(metrics["AP"], 100 * (76 + 25 * 0.8) / 101, delta=1e-9)
+            self.assertEqual(metrics["AR"], 100.0)
+            self.assertEqual((metrics["APE"], metrics["APH"]), ("NaN", "NaN"))  # json's NaN
             self.assertTrue(os.path.isfile(os.path.join(tmp, "out", "keypoint_metrics.json")))
+            # detectron2's copypaste lines (print_csv_format), percent with 4 decimals
+            lines = [
+                ln.split("copypaste: ")[1] for ln in proc.stdout.splitlines() if "copypaste: " in ln
+            ]
+            self.assertEqual(
+                lines,
+                ["Task: keypoints", "AP,AP50,AP75,AR,AR50,AR75,APE,APM,APH",
+                 "95.0495,95.0495,95.0495,100.0000,100.0000,100.0000,nan,95.0495,nan"],
+            )  # fmt: skip
+            with open(os.path.join(tmp, "out", "keypoint_metrics.json")) as f:
+                self.assertEqual(json.load(f, parse_constant=str), metrics)
 
     def test_visualize_dataset(self):
         tool = _load_tool("visualize_dataset")

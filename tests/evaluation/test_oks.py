@@ -98,16 +98,19 @@ class TestOksNms(unittest.TestCase):
                 areas.append(float(rng.uniform(2000, 9000)))
         groups, kpts = np.array(groups), np.stack(kpts)
         scores, areas = np.array(scores), np.array(areas)
-        got = batched_oks_nms(groups, kpts, scores, areas, 0.9, SIGMAS)
-        expected = []
-        for g in sorted(set(groups.tolist())):
-            idx = np.flatnonzero(groups == g)
-            expected += [
-                int(idx[i]) for i in _greedy_reference(kpts[idx], scores[idx], areas[idx], 0.9)
-            ]
-        self.assertEqual(got.tolist(), expected)
-        self.assertLess(len(got), len(groups))  # some suppression happened
-        self.assertGreater(len(got), 40)
+        # thresholds inside (0, 1) skip far-apart pairs by a bound; 0 and 1 compute every pair
+        for thr in (0.0, 0.3, 0.9, 0.99, 1.0):
+            with self.subTest(thr=thr):
+                got = batched_oks_nms(groups, kpts, scores, areas, thr, SIGMAS)
+                expected = []
+                for g in sorted(set(groups.tolist())):
+                    idx = np.flatnonzero(groups == g)
+                    kept = _greedy_reference(kpts[idx], scores[idx], areas[idx], thr)
+                    expected += [int(idx[i]) for i in kept]
+                self.assertEqual(got.tolist(), expected)
+                if 0.0 < thr < 1.0:
+                    self.assertLess(len(got), len(groups))  # some suppression happened
+                    self.assertGreater(len(got), 40)
 
 
 if __name__ == "__main__":

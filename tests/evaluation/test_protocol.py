@@ -1,8 +1,11 @@
-"""The evaluation protocol on the real fixtures: GT-as-prediction, MMPose's alignment case, errors."""
+"""The evaluation protocol on the real fixtures: GT-as-prediction, MMPose's alignment case, errors.
+
+Metrics are percent (NaN for empty ranges); MMPose's reference digits are fractions."""
 
 import contextlib
 import io
 import json
+import math
 import os
 import tempfile
 import unittest
@@ -14,7 +17,7 @@ from ljof.evaluation import (
     apply_protocol,
     evaluate_keypoint_predictions,
     predictions_to_arrays,
-    rescore_instances,
+    rescore_by_keypoints,
 )
 from tests.common import fixture_path
 
@@ -22,7 +25,8 @@ COCO_JSON = fixture_path("coco", "test_coco.json")
 CROWD_JSON = fixture_path("crowdpose", "test_crowdpose.json")
 OCH_JSON = fixture_path("ochuman", "test_ochuman.json")
 
-# MMPose's test_coco_metric.py "alignment" case (reference.md §6), bbox_keypoint + oks_nms 0.9.
+# MMPose 1.x tests/test_evaluation/test_metrics/test_coco_metric.py "alignment" case (fractions),
+# score_mode bbox_keypoint + oks_nms 0.9.
 ALIGNMENT_TARGET = {
     "AP": 0.5287458745874587,
     "AP50": 0.9042904290429042,
@@ -80,24 +84,29 @@ class TestGroundTruthAsPrediction(unittest.TestCase):
         metrics = evaluate_keypoint_predictions(gt_predictions(COCO_JSON), COCO_JSON)
         self.assertEqual(len(metrics), 10)
         for name, value in metrics.items():
-            self.assertEqual(value, 1.0, name)
+            self.assertEqual(value, 100.0, name)
 
     def test_ochuman_all_one(self):
         metrics = evaluate_keypoint_predictions(gt_predictions(OCH_JSON), OCH_JSON)
         # Every OCHuman fixture person has area >= 96^2 (94,308 px^2 and more), so the "medium" range
-        # holds no GT and pycocotools reports -1 for APm/ARm; every other statistic is 1.0.
+        # holds no GT: pycocotools reports -1, we NaN (as detectron2); every other statistic is 100.
         self.assertTrue(all(a["area"] > 96**2 for a in _annotations(OCH_JSON)))
         for name, value in metrics.items():
-            self.assertEqual(value, -1.0 if name in ("APm", "ARm") else 1.0, name)
+            if name in ("APm", "ARm"):
+                self.assertTrue(math.isnan(value), name)
+            else:
+                self.assertEqual(value, 100.0, name)
 
     def test_crowdpose_all_one_and_medium_split(self):
         metrics = evaluate_keypoint_predictions(
             gt_predictions(CROWD_JSON), CROWD_JSON, keypoint_set="crowdpose"
         )
+        easy, hard = metrics.pop("APE"), metrics.pop("APH")
+        self.assertTrue(math.isnan(easy) and math.isnan(hard))  # both images are "medium"
         self.assertEqual(
             metrics,
-            {"AP": 1.0, "AP50": 1.0, "AP75": 1.0, "AR": 1.0, "AR50": 1.0, "AR75": 1.0,
-             "APE": -1.0, "APM": 1.0, "APH": -1.0},
+            {"AP": 100.0, "AP50": 100.0, "AP75": 100.0, "AR": 100.0, "AR50": 100.0, "AR75": 100.0,
+             "APM": 100.0},
         )  # fmt: skip
 
     def test_without_rescoring_unlabelled_gt_costs_precision(self):
@@ -106,8 +115,8 @@ class TestGroundTruthAsPrediction(unittest.TestCase):
         metrics = evaluate_keypoint_predictions(
             gt_predictions(COCO_JSON), COCO_JSON, rescore=False, oks_nms_thr=None
         )
-        self.assertLess(metrics["AP"], 0.95)
-        self.assertEqual(metrics["AR"], 1.0)
+        self.assertLess(metrics["AP"], 95.0)
+        self.assertEqual(metrics["AR"], 100.0)
 
 
 class TestAlignmentCase(unittest.TestCase):
@@ -115,7 +124,7 @@ class TestAlignmentCase(unittest.TestCase):
         metrics = evaluate_keypoint_predictions(alignment_predictions(), COCO_JSON)
         self.assertEqual(set(metrics), set(ALIGNMENT_TARGET))
         for name, target in ALIGNMENT_TARGET.items():
-            self.assertAlmostEqual(metrics[name], target, delta=1e-9, msg=name)
+            self.assertAlmostEqual(metrics[name] / 100, target, delta=1e-9, msg=name)
 
     def test_pycocotools_and_xtcocotools_agree_here(self):
         # The two all-zero-score detections (annotations 1202706, 508900) are kept by pycocotools and
@@ -146,19 +155,21 @@ class TestAlignmentCase(unittest.TestCase):
         # AP 0.5301485148514852 and APl 0.6242656765676567 instead. (Measured: float32 coordinates with
         # float64 scores give these digits; float64 coordinates with float32 scores give MMPose's.)
         metrics = evaluate_keypoint_predictions(alignment_predictions(np.float64), COCO_JSON)
-        self.assertAlmostEqual(metrics["AP"], 0.5301485148514852, delta=1e-9)
-        self.assertAlmostEqual(metrics["APl"], 0.6242656765676567, delta=1e-9)
-        self.assertAlmostEqual(metrics["AP50"], ALIGNMENT_TARGET["AP50"], delta=1e-9)
+        self.assertAlmostEqual(metrics["AP"] / 100, 0.5301485148514852, delta=1e-9)
+        self.assertAlmostEqual(metrics["APl"] / 100, 0.6242656765676567, delta=1e-9)
+        self.assertAlmostEqual(metrics["AP50"] / 100, ALIGNMENT_TARGET["AP50"], delta=1e-9)
 
 
 class TestProtocolSteps(unittest.TestCase):
     def test_rescoring(self):
-        scores = rescore_instances(
+        scores = rescore_by_keypoints(
             np.array([[0.9, 0.1, 0.5], [0.1, 0.2, 0.15], [0.3, 0.3, 0.3]]),
             np.array([0.5, 1.0, 2.0]),
             keypoint_score_thr=0.2,
         )
         np.testing.assert_allclose(scores, [0.5 * 0.7, 0.0, 2.0 * 0.3])
+        # one instance: (K,) scores and a scalar box score give a scalar
+        self.assertAlmostEqual(float(rescore_by_keypoints(np.array([0.9, 0.1]), 0.5)), 0.45)
 
     def test_nms_off_keeps_everything_and_on_removes_duplicates(self):
         preds = gt_predictions(COCO_JSON)
@@ -191,7 +202,8 @@ class TestErrors(unittest.TestCase):
         self.assertEqual(metrics["AP"], 0.0)
         self.assertEqual(metrics["AR"], 0.0)
         crowd = evaluate_keypoint_predictions([], CROWD_JSON, keypoint_set="crowdpose")
-        self.assertEqual((crowd["AP"], crowd["APM"], crowd["APE"]), (0.0, 0.0, -1.0))
+        self.assertEqual((crowd["AP"], crowd["APM"]), (0.0, 0.0))
+        self.assertTrue(math.isnan(crowd["APE"]))
 
     def test_unknown_image_id(self):
         preds = gt_predictions(COCO_JSON)
@@ -206,6 +218,35 @@ class TestErrors(unittest.TestCase):
                 COCO_JSON,
                 source="mine.json",
             )
+
+    def test_non_finite_and_other_category(self):
+        preds = gt_predictions(COCO_JSON)
+        bad = np.asarray(preds[3]["keypoints"], dtype=np.float64)
+        bad[4] = np.nan
+        with self.assertRaisesRegex(
+            ValueError, r"p.json, record 3: keypoints or score contain NaN"
+        ):
+            evaluate_keypoint_predictions(
+                preds[:3] + [dict(preds[3], keypoints=bad)], COCO_JSON, source="p.json"
+            )
+        with self.assertRaisesRegex(ValueError, r"record 1: category_id 3 is not person"):
+            evaluate_keypoint_predictions([preds[0], dict(preds[1], category_id=3)], COCO_JSON)
+
+    def test_person_category_id_2_and_0(self):
+        # GT-as-predictions must score 100 whatever id the json gives the person category (it used to
+        # give AP 0 without a message when the id was not 1).
+        with open(COCO_JSON) as f:
+            data = json.load(f)
+        for person_id in (2, 0):
+            with self.subTest(person_id=person_id):
+                gt = json.loads(json.dumps(data))
+                gt["categories"][0]["id"] = person_id
+                for ann in gt["annotations"]:
+                    ann["category_id"] = person_id
+                preds = [dict(p, category_id=person_id) for p in gt_predictions(COCO_JSON)]
+                for which in (preds, gt_predictions(COCO_JSON)):  # the json's id, or LJOF's 1
+                    metrics = evaluate_keypoint_predictions(which, gt)
+                    self.assertEqual((metrics["AP"], metrics["AR"]), (100.0, 100.0))
 
     def test_crowdpose_without_crowd_index(self):
         with open(CROWD_JSON) as f:

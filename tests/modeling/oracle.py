@@ -10,11 +10,14 @@ from detectron2.modeling import Backbone
 from torch import nn
 
 from ljof.data import TopDownDatasetMapper, get_topdown_dataset
+from ljof.model_zoo import get_config
 from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator
 from tests.common import register_fixture
 
-MEAN = [123.675, 116.28, 103.53]
-STD = [58.395, 57.12, 57.375]
+# the pixel statistics of every model config (configs/common/data/constants.py)
+_CONSTANTS = get_config("common/data/constants.py").constants
+MEAN = list(_CONSTANTS.imagenet_rgb256_mean)
+STD = list(_CONSTANTS.imagenet_rgb256_std)
 
 
 class IdentityBackbone(Backbone):

@@ -8,19 +8,16 @@ import unittest
 import torch
 import torchvision
 
+from detectron2.config import instantiate
+
 from ljof.checkpoint import (
     PoseCheckpointer,
     convert_state_dict,
     detect_format,
     load_checkpoint_file,
-    load_converted,
 )
-from ljof.data import MSRAHeatmap
-from ljof.modeling import KeypointMSELoss, TopDownPoseEstimator, build_pose_network
 from tests.common import REFERENCE_KEYS_JSON as KEYS_JSON
-from tests.modeling.oracle import MEAN, STD
-
-
+from tests.modeling.networks import model_config
 
 # Our ViT parameter names -> mmpretrain's (written out here independently of ljof.checkpoint, so the
 # tests check the converter rather than reuse its table).
@@ -34,18 +31,23 @@ MMPRETRAIN_VIT_RENAMES = [
 ]
 
 
-def _model(name, k=17):
+def _model(name):
     torch.manual_seed(0)
-    backbone, head = build_pose_network(name, num_keypoints=k)
-    return TopDownPoseEstimator(
-        backbone=backbone,
-        head=head,
-        loss=KeypointMSELoss(),
-        codec=MSRAHeatmap(),
-        keypoint_flip_indices=list(range(k)),
-        pixel_mean=MEAN,
-        pixel_std=STD,
-    )
+    return instantiate(model_config(name))
+
+
+def _load(model, state_dict, **kwargs):
+    """Load ``state_dict`` from a file through ``PoseCheckpointer(model, **kwargs)``, as a published
+    checkpoint is loaded; returns what ``load`` reports (``incompatible_keys``, ``dropped_keys``, ...)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "checkpoint.pth")
+        torch.save(state_dict, path)
+        return PoseCheckpointer(model, **kwargs).load(path)
+
+
+def _missing_unexpected(report):
+    keys = report["incompatible_keys"]
+    return list(keys.missing_keys), list(keys.unexpected_keys)
 
 
 def _random_state_dict(shapes, seed=0):
@@ -77,8 +79,9 @@ class TestOfficialHRNet(unittest.TestCase):
         # pure renaming: the very same tensor objects
         self.assertIs(converted["backbone.conv1.weight"], self.official["conv1.weight"])
         self.assertIs(converted["head.final_layer.bias"], self.official["final_layer.bias"])
-        report = load_converted(self.model, converted, strict=True)
-        self.assertEqual((report.missing, report.unexpected), ([], []))
+        report = _load(self.model, self.official, source_format="hrnet-official")
+        self.assertEqual(_missing_unexpected(report), ([], []))
+        self.assertEqual(report["dropped_keys"], [])
         m = self.model
         for ours, theirs in [
             (m.backbone.conv1.weight, "conv1.weight"),
@@ -107,8 +110,9 @@ class TestOfficialHRNet(unittest.TestCase):
         self.assertEqual(detect_format(mm), "mmpose")
         converted, dropped = convert_state_dict(mm, "auto")
         self.assertEqual(dropped, ["data_preprocessor.mean"])
-        report = load_converted(self.model, converted, strict=True)
-        self.assertEqual((report.missing, report.unexpected), ([], []))
+        report = _load(self.model, mm)
+        self.assertEqual(report["dropped_keys"], ["data_preprocessor.mean"])
+        self.assertEqual(_missing_unexpected(report), ([], []))
         self.assertTrue(
             torch.equal(
                 self.model.backbone.stage4[1].branches[3][0].bn2.weight.detach(),
@@ -119,16 +123,15 @@ class TestOfficialHRNet(unittest.TestCase):
     def test_wrong_shape_fails_naming_key_and_shapes(self):
         bad = dict(self.official)
         bad["final_layer.weight"] = torch.zeros(14, 32, 1, 1)
-        converted, _ = convert_state_dict(bad, "hrnet-official")
         with self.assertRaises(ValueError) as ctx:
-            load_converted(self.model, converted)
+            _load(self.model, bad, source_format="hrnet-official")
         msg = str(ctx.exception)
         self.assertIn("head.final_layer.weight", msg)
         self.assertIn("(14, 32, 1, 1)", msg)
         self.assertIn("(17, 32, 1, 1)", msg)
-        report = load_converted(self.model, converted, skip_mismatch=True)
-        self.assertEqual(report.skipped_shape, ["head.final_layer.weight"])
-        self.assertEqual(report.missing, ["head.final_layer.weight"])
+        report = _load(self.model, bad, source_format="hrnet-official", skip_mismatch=True)
+        self.assertEqual(report["skipped_shape_keys"], ["head.final_layer.weight"])
+        self.assertEqual(_missing_unexpected(report), (["head.final_layer.weight"], []))
 
     def test_checkpointer_reads_official_file_and_its_own_checkpoints(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -168,11 +171,11 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(detect_format(sd), "imagenet-hrnet")
         converted, dropped = convert_state_dict(sd, "imagenet-hrnet")
         self.assertEqual(len(dropped), 3)
-        report = load_converted(model, converted)
-        self.assertEqual(report.unexpected, [])
-        self.assertEqual(
-            sorted(report.missing), ["head.final_layer.bias", "head.final_layer.weight"]
-        )
+        report = _load(model, sd, source_format="imagenet-hrnet")
+        self.assertEqual(len(report["dropped_keys"]), 3)
+        missing, unexpected = _missing_unexpected(report)
+        self.assertEqual(unexpected, [])
+        self.assertEqual(sorted(missing), ["head.final_layer.bias", "head.final_layer.weight"])
 
     def test_torchvision_resnet(self):
         model = _model("simplebaseline_tiny")
@@ -180,9 +183,11 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(detect_format(tv), "torchvision-resnet")
         converted, dropped = convert_state_dict(tv, "torchvision-resnet")
         self.assertEqual(sorted(dropped), ["fc.bias", "fc.weight"])
-        report = load_converted(model, converted)
-        self.assertEqual(report.unexpected, [])
-        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        report = _load(model, tv, source_format="torchvision-resnet")
+        self.assertEqual(sorted(report["dropped_keys"]), ["fc.bias", "fc.weight"])
+        missing, unexpected = _missing_unexpected(report)
+        self.assertEqual(unexpected, [])
+        self.assertTrue(missing and all(k.startswith("head.") for k in missing))
         self.assertTrue(
             torch.equal(model.backbone.layer4[1].conv2.weight.detach(), tv["layer4.1.conv2.weight"])
         )
@@ -208,9 +213,11 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(tuple(converted["backbone.pos_embed"].shape), (1, 193, 64))
         # the class-token slot is kept as is
         self.assertTrue(torch.equal(converted["backbone.pos_embed"][:, 0], mae["pos_embed"][:, 0]))
-        report = load_converted(model, converted)
-        self.assertEqual(report.unexpected, [])
-        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        report = _load(model, mae, source_format="mae-vit")  # the model's grid: 16x12
+        self.assertEqual(sorted(report["dropped_keys"]), ["cls_token", "decoder_embed.weight"])
+        missing, unexpected = _missing_unexpected(report)
+        self.assertEqual(unexpected, [])
+        self.assertTrue(missing and all(k.startswith("head.") for k in missing))
         self.assertTrue(
             torch.equal(model.backbone.last_norm.weight.detach(), ours["last_norm.weight"])
         )
@@ -222,17 +229,16 @@ class TestOtherFormats(unittest.TestCase):
             ("keypoint_head." + k[5:] if k.startswith("head.") else k): v for k, v in sd.items()
         }
         self.assertEqual(detect_format(official), "vitpose-official")
-        report = load_converted(model, convert_state_dict(official, "auto")[0], strict=True)
-        self.assertEqual((report.missing, report.unexpected), ([], []))
+        self.assertEqual(_missing_unexpected(_load(model, official)), ([], []))
         renames = MMPRETRAIN_VIT_RENAMES + [("backbone.last_norm.", "backbone.ln1.")]
         mmpretrain = {}
         for k, v in sd.items():
             for a, b in renames:
                 k = k.replace(a, b)
             mmpretrain[k] = v
-        converted, _ = convert_state_dict(mmpretrain, "mmpose")
         fresh = _model("vitpose_tiny")
-        load_converted(fresh, converted, strict=True)
+        report = _load(fresh, mmpretrain, source_format="mmpose")
+        self.assertEqual(_missing_unexpected(report), ([], []))
         self.assertTrue(
             torch.equal(
                 fresh.backbone.blocks[1].mlp.fc2.weight.detach(),
@@ -257,9 +263,11 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(detect_format(sd), "mmpretrain-vit")
         converted, dropped = convert_state_dict(sd, "auto")
         self.assertEqual(dropped, ["backbone.cls_token"])
-        report = load_converted(model, converted)
-        self.assertEqual(report.unexpected, [])
-        self.assertTrue(all(k.startswith("head.") for k in report.missing))
+        report = _load(model, sd)
+        self.assertEqual(report["dropped_keys"], ["backbone.cls_token"])
+        missing, unexpected = _missing_unexpected(report)
+        self.assertEqual(unexpected, [])
+        self.assertTrue(missing and all(k.startswith("head.") for k in missing))
         self.assertTrue(
             torch.equal(
                 model.backbone.blocks[0].norm1.weight.detach(), ours["blocks.0.norm1.weight"]
@@ -276,7 +284,9 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(tuple(fitted.shape), (1, 193, 64))
         self.assertTrue(torch.equal(fitted[:, 0], torch.zeros(1, 64)))
         self.assertTrue(torch.equal(fitted[:, 1:], sd["backbone.pos_embed"]))
-        load_converted(model, converted, strict=True)
+        report = _load(model, sd, source_format="mmpose")  # fitted to the model's 16x12 grid
+        self.assertEqual(_missing_unexpected(report), ([], []))
+        self.assertTrue(torch.equal(model.backbone.pos_embed.detach(), fitted))
 
     def test_unsafe_pickle_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -21,7 +21,7 @@ def _loss(meta, lam=1.0, **kwargs):
 
 
 def _naive(pred, target, weight, chains, lam):
-    """Loop version of design.md §2, written independently of the einsum in the module."""
+    """Loop version of the loss as docs/training.md states it, written independently of the einsum."""
     b, k, h, w = pred.shape
     hm = sum(((pred[:, i] - target[:, i]) ** 2 * weight[:, i, None, None]).sum() for i in range(k))
     hm = hm / pred.numel()

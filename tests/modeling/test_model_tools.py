@@ -6,35 +6,21 @@ import io
 import json
 import os
 import tempfile
-import textwrap
 import unittest
 
 import torch
 
+from detectron2.config import instantiate
+
 from ljof.checkpoint import PoseCheckpointer
-from ljof.modeling import PoseNetwork, build_pose_network, hrnet_convention_gflops
+from ljof.model_zoo import get_config
+from ljof.modeling import PoseNetwork, hrnet_convention_gflops
 from tests.common import ROOT
+from tests.modeling.networks import build_network
 
-TINY_CONFIG = textwrap.dedent(
-    """
-    from detectron2.config import LazyCall as L
-    from detectron2.layers import ShapeSpec
-    from ljof.data import MSRAHeatmap
-    from ljof.modeling import HRNet, HeatmapHead, KeypointMSELoss, TopDownPoseEstimator
-
-    model = L(TopDownPoseEstimator)(
-        backbone=L(HRNet)(width=8, num_modules=(1, 1, 1), num_blocks=(1, 1, 1),
-                          stage1_num_blocks=1, stem_channels=16),
-        head=L(HeatmapHead)(input_shape=L(ShapeSpec)(channels=8, stride=4), in_feature="hr1",
-                            num_keypoints=17),
-        loss=L(KeypointMSELoss)(),
-        codec=L(MSRAHeatmap)(input_size=(96, 128), heatmap_size=(24, 32), sigma=2.0),
-        keypoint_flip_indices=list(range(17)),
-        pixel_mean=[123.675, 116.28, 103.53],
-        pixel_std=[58.395, 57.12, 57.375],
-    )
-    """
-)
+# the reduced HRNet, by its path under configs/ (ljof.model_zoo), on 96x128 crops
+TINY_CONFIG = "common/models/topdown_hrnet_tiny.py"
+TINY_OPTS = ["model.codec.input_size=[96,128]", "model.codec.heatmap_size=[24,32]"]
 
 
 def _tool(name):
@@ -64,13 +50,11 @@ class TestAnalyzeModel(unittest.TestCase):
         self.assertIsNone(figures["hrnet_gflops"])
 
     def test_config_flops_use_the_codec_input_size(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = os.path.join(tmp, "tiny.py")
-            with open(cfg, "w") as f:
-                f.write(TINY_CONFIG)
-            _, figures = _run(_tool("analyze_model"), ["--config-file", cfg, "--json"])
+        _, figures = _run(
+            _tool("analyze_model"), ["--config-file", TINY_CONFIG, "--json"] + TINY_OPTS
+        )
         self.assertTrue(torch.is_grad_enabled())  # the tool must not change global state
-        net = PoseNetwork(*build_pose_network("hrnet_tiny"))
+        net = PoseNetwork(*build_network("hrnet_tiny"))
         self.assertEqual(figures["parameters"], sum(p.numel() for p in net.parameters()))
         self.assertAlmostEqual(
             figures["hrnet_gflops"], hrnet_convention_gflops(net, (128, 96)), places=4
@@ -81,13 +65,11 @@ class TestAnalyzeModel(unittest.TestCase):
 class TestConvertCheckpoint(unittest.TestCase):
     def test_official_to_detectron2_checkpoint(self):
         torch.manual_seed(0)
-        backbone, head = build_pose_network("hrnet_tiny")
+        backbone, head = build_network("hrnet_tiny")
         official = {k: v + 1 for k, v in backbone.state_dict().items()}
         official.update({k: v + 1 for k, v in head.state_dict().items()})
+        cfg = TINY_CONFIG
         with tempfile.TemporaryDirectory() as tmp:
-            cfg = os.path.join(tmp, "tiny.py")
-            with open(cfg, "w") as f:
-                f.write(TINY_CONFIG)
             src, dst = os.path.join(tmp, "official.pth"), os.path.join(tmp, "converted.pth")
             torch.save({"state_dict": official}, src)
             _, figures = _run(
@@ -98,9 +80,7 @@ class TestConvertCheckpoint(unittest.TestCase):
             self.assertEqual(figures["unexpected"], 0)
             self.assertEqual(figures["tensors"], len(official))
             # the output loads through detectron2's checkpointer machinery
-            from detectron2.config import LazyConfig, instantiate
-
-            model = instantiate(LazyConfig.load(cfg).model)
+            model = instantiate(get_config(cfg).model)
             PoseCheckpointer(model).load(dst)
             self.assertTrue(
                 torch.equal(model.head.final_layer.weight.detach(), official["final_layer.weight"])

@@ -5,7 +5,8 @@ import unittest
 import torch
 import torchvision
 
-from ljof.modeling import PoseNetwork, ResNetTrunk, build_pose_network, hrnet_convention_gflops
+from ljof.modeling import PoseNetwork, ResNetTrunk, hrnet_convention_gflops
+from tests.modeling.networks import build_network
 
 
 def _params(*modules):
@@ -14,11 +15,10 @@ def _params(*modules):
 
 class TestSimpleBaseline(unittest.TestCase):
     def test_parameter_counts(self):
-        for k, expected in [(17, 68_635_473), (14, 68_635_473 - 771)]:
-            with self.subTest(k=k), torch.device("meta"):
-                self.assertEqual(
-                    _params(*build_pose_network("simplebaseline_r152", num_keypoints=k)), expected
-                )
+        for keypoint_set, expected in [("coco", 68_635_473), ("crowdpose", 68_635_473 - 771)]:
+            with self.subTest(keypoint_set=keypoint_set), torch.device("meta"):
+                modules = build_network("simplebaseline_r152", keypoint_set=keypoint_set)
+                self.assertEqual(_params(*modules), expected)
 
     def test_trunk_is_torchvision_resnet_without_fc(self):
         with torch.device("meta"):
@@ -30,7 +30,7 @@ class TestSimpleBaseline(unittest.TestCase):
 
     def test_head_layout_and_shapes_at_256x192(self):
         with torch.device("meta"):
-            backbone, head = build_pose_network("simplebaseline_r152")
+            backbone, head = build_network("simplebaseline_r152")
             net = PoseNetwork(backbone, head)
             self.assertEqual(tuple(net(torch.zeros(2, 3, 256, 192)).shape), (2, 17, 64, 48))
         deconvs = [m for m in head.deconv_layers if isinstance(m, torch.nn.ConvTranspose2d)]
@@ -42,12 +42,12 @@ class TestSimpleBaseline(unittest.TestCase):
 
     def test_hrnet_convention_gflops(self):
         with torch.device("meta"):
-            net = PoseNetwork(*build_pose_network("simplebaseline_r152"))
+            net = PoseNetwork(*build_network("simplebaseline_r152"))
         self.assertEqual(round(hrnet_convention_gflops(net, (256, 192)), 2), 15.76)
 
     def test_r152_forward_backward_batch2(self):
         torch.manual_seed(0)
-        net = PoseNetwork(*build_pose_network("simplebaseline_r152")).train()
+        net = PoseNetwork(*build_network("simplebaseline_r152")).train()
         out = net(torch.randn(2, 3, 64, 64))  # reduced crop: CPU time of the test
         self.assertEqual(tuple(out.shape), (2, 17, 16, 16))
         out.square().mean().backward()

@@ -4,13 +4,14 @@ import unittest
 
 import torch
 
-from ljof.modeling import HRNet, KeypointMSELoss, SRPoseHead, build_pose_network
+from ljof.modeling import HRNet, KeypointMSELoss, SRPoseHead
+from tests.modeling.networks import build_network
 
 
 class TestSRPoseHead(unittest.TestCase):
     def test_output_resolutions(self):
         torch.manual_seed(0)
-        backbone, head = build_pose_network("hrnet_tiny_srpose", num_keypoints=14)
+        backbone, head = build_network("hrnet_tiny_srpose", keypoint_set="crowdpose")
         outs = head(backbone(torch.randn(2, 3, 128, 96)))
         self.assertEqual(
             [tuple(o.shape) for o in outs],
@@ -24,14 +25,14 @@ class TestSRPoseHead(unittest.TestCase):
 
     def test_w32_shapes_at_256x192(self):
         with torch.device("meta"):
-            backbone, head = build_pose_network("hrnet_w32_srpose")
+            backbone, head = build_network("hrnet_w32_srpose")
             outs = head(backbone(torch.zeros(1, 3, 256, 192)))
         self.assertEqual(tuple(outs[-1].shape), (1, 17, 256, 192))
         self.assertEqual(len(outs), 4)
 
     def test_w32_srpose_forward_backward_batch2(self):
         torch.manual_seed(0)
-        backbone, head = build_pose_network("hrnet_w32_srpose")
+        backbone, head = build_network("hrnet_w32_srpose")
         outs = head(backbone(torch.randn(2, 3, 64, 64)))  # reduced crop: CPU time of the test
         self.assertEqual(tuple(outs[-1].shape), (2, 17, 64, 64))
         sum(o.square().mean() for o in outs).backward()

@@ -12,9 +12,10 @@ from ljof.modeling import (
     DynamicStructureLoss,
     KeypointMSELoss,
     TopDownPoseEstimator,
-    build_pose_network,
     flip_back_heatmaps,
 )
+from tests.common import ROOT
+from tests.modeling.networks import build_network
 from tests.modeling.oracle import MEAN, STD
 
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
@@ -22,7 +23,7 @@ COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 def _model(codec, *, shift, flip_test=True, loss=None, seed=0):
     torch.manual_seed(seed)
-    backbone, head = build_pose_network("hrnet_tiny", num_keypoints=17)
+    backbone, head = build_network("hrnet_tiny")
     model = TopDownPoseEstimator(
         backbone=backbone,
         head=head,
@@ -158,7 +159,7 @@ class TestTraining(unittest.TestCase):
     def test_missing_targets_for_second_output_is_a_clear_error(self):
         codec = MSRAHeatmap()
         torch.manual_seed(0)
-        backbone, head = build_pose_network("hrnet_tiny_srpose", num_keypoints=17)
+        backbone, head = build_network("hrnet_tiny_srpose")
         model = TopDownPoseEstimator(
             backbone=backbone,
             head=head,
@@ -207,9 +208,9 @@ class TestInstanceScore(unittest.TestCase):
 
 
 class TestYacsRoute(unittest.TestCase):
-    def test_build_model_from_registry(self):
+    @staticmethod
+    def _cfg(**topdown):
         from detectron2.config import get_cfg
-        from detectron2.modeling import build_model
 
         from ljof.modeling import add_topdown_config
 
@@ -217,13 +218,57 @@ class TestYacsRoute(unittest.TestCase):
         add_topdown_config(cfg)
         cfg.MODEL.META_ARCHITECTURE = "TopDownPoseEstimator"
         cfg.MODEL.DEVICE = "cpu"
-        cfg.MODEL.TOPDOWN.NETWORK = "hrnet_tiny"
-        cfg.MODEL.TOPDOWN.KEYPOINT_SET = "crowdpose"
-        model = build_model(cfg)
+        cfg.MODEL.TOPDOWN.CONFIG_FILE = "common/models/topdown_hrnet_tiny.py"
+        cfg.MODEL.TOPDOWN.update(topdown)
+        return cfg
+
+    def test_build_model_from_registry(self):
+        from detectron2.modeling import build_model
+
+        model = build_model(self._cfg(KEYPOINT_SET="crowdpose"))
         self.assertIsInstance(model, TopDownPoseEstimator)
         self.assertEqual(model.head.final_layer.out_channels, 14)
         self.assertEqual(model.keypoint_flip_indices[:2], [1, 0])
         self.assertEqual(model.keypoint_flip_indices[12:], [12, 13])
+
+    def test_same_model_as_the_lazy_config_and_overrides_apply(self):
+        from detectron2.config import instantiate
+        from detectron2.modeling import build_model
+
+        from ljof.model_zoo import get_config
+
+        torch.manual_seed(0)
+        lazy = instantiate(get_config("common/models/topdown_hrnet_tiny.py").model)
+        torch.manual_seed(0)
+        yacs = build_model(self._cfg())
+        self.assertEqual(list(yacs.state_dict()), list(lazy.state_dict()))
+        for k, v in lazy.state_dict().items():
+            self.assertTrue(torch.equal(yacs.state_dict()[k], v), k)
+        for attr in ("keypoint_flip_indices", "flip_test", "shift_heatmap", "input_format"):
+            self.assertEqual(getattr(yacs, attr), getattr(lazy, attr), attr)
+        torch.testing.assert_close(yacs.pixel_mean, lazy.pixel_mean)
+        torch.testing.assert_close(yacs.pixel_std, lazy.pixel_std)
+        self.assertEqual(
+            (yacs.codec.input_size, yacs.codec.heatmap_size, yacs.codec.sigma),
+            (lazy.codec.input_size, lazy.codec.heatmap_size, lazy.codec.sigma),
+        )
+        cfg = self._cfg(OVERRIDES=["model.flip_test=False", "model.codec.sigma=3.0"])
+        cfg.INPUT.FORMAT = "RGB"
+        model = build_model(cfg)
+        self.assertFalse(model.flip_test)
+        self.assertEqual(model.codec.sigma, 3.0)
+        self.assertEqual(model.input_format, "RGB")
+
+    def test_bad_keys_are_clear_errors(self):
+        from detectron2.modeling import build_model
+
+        with self.assertRaisesRegex(RuntimeError, "nope.py is not among LJOF's configs"):
+            build_model(self._cfg(CONFIG_FILE="common/models/nope.py"))
+        with self.assertRaisesRegex(ValueError, "OVERRIDES"):
+            build_model(self._cfg(OVERRIDES=["model.flip_test"]))
+        with self.assertRaisesRegex(ValueError, "builds .*DetectorPoseModel"):
+            demo = ROOT / "demo" / "configs" / "faster_rcnn_R50_FPN_hrnet_w32.py"
+            build_model(self._cfg(CONFIG_FILE=str(demo)))  # a file path works too
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ import unittest
 
 import torch
 
-from ljof.modeling import PoseNetwork, VisionTransformer, build_pose_network
+from ljof.modeling import PoseNetwork, VisionTransformer
+from tests.modeling.networks import build_network
 
 
 def _params(*modules):
@@ -14,7 +15,7 @@ def _params(*modules):
 class TestViTPose(unittest.TestCase):
     def test_parameter_count_and_layout(self):
         with torch.device("meta"):
-            backbone, head = build_pose_network("vitpose_b")
+            backbone, head = build_network("vitpose_b")
         self.assertEqual(_params(backbone, head), 89_994_513)
         self.assertEqual(tuple(backbone.pos_embed.shape), (1, 193, 768))
         self.assertEqual(backbone.grid_size, (16, 12))
@@ -34,19 +35,20 @@ class TestViTPose(unittest.TestCase):
 
     def test_shapes_at_256x192(self):
         with torch.device("meta"):
-            net = PoseNetwork(*build_pose_network("vitpose_b"))
+            net = PoseNetwork(*build_network("vitpose_b"))
             self.assertEqual(tuple(net(torch.zeros(2, 3, 256, 192)).shape), (2, 17, 64, 48))
 
     def test_drop_path_schedule(self):
         with torch.device("meta"):
-            backbone, _ = build_pose_network("vitpose_b", drop_path_rate=0.3)
+            backbone, _ = build_network("vitpose_b")  # the config: 0.3
         self.assertIsInstance(backbone.blocks[0].drop_path, torch.nn.Identity)
         self.assertAlmostEqual(backbone.blocks[-1].drop_path.p, 0.3, places=6)
 
     def test_vitpose_b_forward_backward_batch2(self):
         torch.manual_seed(0)
         # ViT-B itself, on a 64x64 crop (a 4x4 token grid) to keep the test's CPU time small
-        net = PoseNetwork(*build_pose_network("vitpose_b", img_size=(64, 64))).train()
+        modules = build_network("vitpose_b", overrides=["model.backbone.img_size=[64,64]"])
+        net = PoseNetwork(*modules).train()
         out = net(torch.randn(2, 3, 64, 64))
         self.assertEqual(tuple(out.shape), (2, 17, 16, 16))
         out.square().mean().backward()

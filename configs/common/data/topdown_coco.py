@@ -1,6 +1,11 @@
 """COCO person keypoints for top-down training; OCHuman test (GT boxes) and COCO val (AP56 boxes) tests.
 
-Reference §1.3 (pipeline), §1.6 (COCO val with detections), §1.8 (OCHuman: COCO-trained, GT boxes).
+The pipeline and metric of MMPose
+``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py`` (COCO val
+with the AP56 person detections); OCHuman test with GT boxes as MMPose 0.x
+``configs/body/2d_kpt_sview_rgb_img/topdown_heatmap/ochuman/hrnet_w32_ochuman_256x192.py`` (COCO-trained).
+The crop size and the targets come from the model's codec (``${model.codec}``: the leaf config's model),
+so a model config that changes its codec changes the data with it.
 Nothing here reads a file when the config is loaded: datasets are read when the loaders are built.
 """
 
@@ -9,45 +14,42 @@ from detectron2.data import MetadataCatalog, build_detection_train_loader
 from omegaconf import OmegaConf
 
 from ljof.data import (
-    MSRAHeatmap,
     TopDownDatasetMapper,
     get_topdown_dataset,
 )
 from ljof.engine import build_topdown_test_loader
 from ljof.evaluation import TopDownKeypointEvaluator
 
-# (w, h) of the crops and of the heatmaps; MSRA codec, sigma 2 (reference §1.3)
-INPUT_SIZE = (192, 256)
-_codec = L(MSRAHeatmap)(input_size=INPUT_SIZE, heatmap_size=(48, 64), sigma=2.0)
 # the metadata (flip map, half-body groups) of the dataset each loader reads
 _meta = L(MetadataCatalog.get)(name="${...dataset.names}")
 
 dataloader = OmegaConf.create()
-dataloader.train = L(
-    build_detection_train_loader
-)(
+dataloader.train = L(build_detection_train_loader)(
     dataset=L(get_topdown_dataset)(names="ljof_coco_2017_train"),
     mapper=L(TopDownDatasetMapper)(
         is_train=True,
-        input_size=INPUT_SIZE,
-        codecs=[_codec],
-        metadata=_meta,  # flip pairs, half-body groups of the standard augmentations
+        codecs=["${model.codec}"],  # one per head output (SRPose: several); they give the crop size
+        metadata=_meta,  # flip pairs, half-body groups (MMPose's RandomFlip, RandomHalfBody)
         lja=None,  # the +LJOF configs set Limb Joint Augmentation here
         image_format="BGR",
     ),
-    total_batch_size=512,  # 8 GPUs x 64 (MMPose 8xb64); the leaf files set theirs
+    total_batch_size=512,  # 8 GPUs x 64 (MMPose 8xb64); leaves change it with use_total_batch_size
     aspect_ratio_grouping=False,
     num_workers=4,
 )
 dataloader.test = L(build_topdown_test_loader)(
     dataset=L(get_topdown_dataset)(names="ljof_ochuman_test"),
     mapper=L(TopDownDatasetMapper)(
-        is_train=False, input_size=INPUT_SIZE, codecs=[_codec], metadata=_meta, image_format="BGR"
+        is_train=False,
+        codecs=["${model.codec}"],
+        metadata=_meta,
+        image_format="BGR",
     ),
     batch_size=32,
     num_workers=4,
 )
-# MMPose CocoMetric defaults: rescoring at 0.2, OKS-NMS at 0.9, even with GT boxes (reference §1.6, §1.8)
+# MMPose CocoMetric defaults (mmpose/evaluation/metrics/coco_metric.py): rescoring at 0.2, OKS-NMS at 0.9,
+# even with GT boxes
 dataloader.evaluator = L(TopDownKeypointEvaluator)(
     dataset_name="ljof_ochuman_test", rescore=True, keypoint_score_thr=0.2, oks_nms_thr=0.9
 )

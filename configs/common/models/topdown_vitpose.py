@@ -1,7 +1,8 @@
-"""ViTPose-B (classic decoder), 256x192, COCO-17, UDP codec (reference §2.2; 89,994,513 parameters).
+"""ViTPose-B (classic decoder), 256x192, COCO-17, UDP codec: 89,994,513 parameters (Xu et al., NeurIPS
+2022; MMPose ``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py``).
 
 ViT-B/16 with patch padding 2 and drop path 0.3, two 4x4 deconvolutions of 256 channels, UDP heatmaps
-(no heatmap shift in the flip test).
+(no heatmap shift in the flip test). The ViT's ``img_size`` (H, W) follows the codec's input size (w, h).
 """
 
 from detectron2.config import LazyCall as L
@@ -13,7 +14,7 @@ from ljof.modeling import HeatmapHead, VisionTransformer
 from .topdown_hrnet import model
 
 model.backbone = L(VisionTransformer)(
-    img_size=(256, 192),
+    img_size=("${...codec.input_size[1]}", "${...codec.input_size[0]}"),
     patch_size=16,
     patch_padding=2,
     embed_dim=768,
@@ -24,11 +25,15 @@ model.backbone = L(VisionTransformer)(
     drop_path_rate=0.3,
 )
 model.head = L(HeatmapHead)(
-    input_shape=L(ShapeSpec)(channels=768, stride=16),
+    input_shape=L(ShapeSpec)(
+        channels="${...backbone.embed_dim}", stride="${...backbone.patch_size}"
+    ),
     in_feature="last_feat",
-    num_keypoints=17,
+    num_keypoints=model.head.num_keypoints,  # the base's keypoint set
     deconv_out_channels=(256, 256),
     deconv_kernel_sizes=(4, 4),
 )
-model.codec = L(UDPHeatmap)(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
+model.codec = L(UDPHeatmap)(
+    input_size=model.codec.input_size, heatmap_size=model.codec.heatmap_size, sigma=2.0
+)
 model.shift_heatmap = False

@@ -18,6 +18,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json
 
 from .builtin_meta import KEYPOINT_SETS, get_keypoint_set_metadata
+from .person_category import LJOF_PERSON_CATEGORY_ID, find_person_category
 
 __all__ = [
     "register_keypoint_dataset",
@@ -55,14 +56,54 @@ def check_dataset_files(dataset_name: str) -> None:
 
 
 def _load_image_dicts(dataset_name: str):
+    """detectron2 image dicts of the person category only, with ``category_id`` 0.
+
+    The json's person category may have any id (:func:`.person_category.find_person_category`). The
+    metadata's ``thing_dataset_id_to_contiguous_id`` is set to ``{person_id: 0}`` when it differs
+    (registration assumed id 1 without reading the file); the change is logged.
+    """
     check_dataset_files(dataset_name)
     meta = MetadataCatalog.get(dataset_name)
-    return load_coco_json(
-        meta.json_file,
-        meta.image_root,
-        dataset_name=dataset_name,
-        extra_annotation_keys=list(_EXTRA_ANNOTATION_KEYS),
-    )
+    # load_coco_json writes the json's categories into the metadata it is given; a scratch entry
+    # receives them, so the dataset's own metadata keeps its single "person" class.
+    scratch = f"{dataset_name}/__categories__"
+    try:
+        dicts = load_coco_json(
+            meta.json_file,
+            meta.image_root,
+            dataset_name=scratch,
+            extra_annotation_keys=list(_EXTRA_ANNOTATION_KEYS),
+        )
+        found = MetadataCatalog.get(scratch)
+        ids = sorted(found.thing_dataset_id_to_contiguous_id)
+        categories = [{"id": i, "name": n} for i, n in zip(ids, found.thing_classes)]
+        contiguous = dict(found.thing_dataset_id_to_contiguous_id)
+    finally:
+        if scratch in MetadataCatalog.list():
+            MetadataCatalog.remove(scratch)
+    person_id, accepted = find_person_category(categories, meta.json_file)
+    # the category ids that mean person in detection files (see load_detection_records)
+    meta.person_category_ids = tuple(sorted(accepted))
+    person = contiguous[person_id]
+    dropped = 0
+    for d in dicts:
+        annotations = [a for a in d.get("annotations", []) if a["category_id"] == person]
+        dropped += len(d.get("annotations", [])) - len(annotations)
+        for a in annotations:
+            a["category_id"] = 0
+        d["annotations"] = annotations
+    if dropped:
+        logger.info(f"dataset '{dataset_name}': {dropped} annotations of other categories dropped")
+    mapping = {person_id: 0}
+    if meta.get("thing_dataset_id_to_contiguous_id") != mapping:
+        logger.info(
+            f"dataset '{dataset_name}': person category id {person_id} in {meta.json_file}; "
+            f"thing_dataset_id_to_contiguous_id set to {mapping}"
+        )
+        # Metadata refuses to overwrite a field; this one was a guess made before the file was read.
+        delattr(meta, "thing_dataset_id_to_contiguous_id")
+        meta.thing_dataset_id_to_contiguous_id = mapping
+    return dicts
 
 
 def register_keypoint_dataset(
@@ -104,10 +145,11 @@ def register_keypoint_dataset(
         json_file=json_file,
         image_root=image_root,
         evaluator_type=EVALUATOR_TYPE,
-        # Person keypoint datasets have the single COCO category "person" (id 1). Set it now, without
-        # reading the json, so that detectron2's COCOEvaluator maps categories correctly even when the
-        # dataset was never loaded in this process (load_coco_json sets the same value when it loads).
-        thing_dataset_id_to_contiguous_id={1: 0},
+        # Person keypoint datasets have the single COCO category "person", usually id 1. Set it now,
+        # without reading the json, so that detectron2's COCOEvaluator maps categories correctly even
+        # when the dataset was never loaded in this process; loading corrects it (logged) when the
+        # json numbers the person category otherwise.
+        thing_dataset_id_to_contiguous_id={LJOF_PERSON_CATEGORY_ID: 0},
         **get_keypoint_set_metadata(keypoint_set),
     )
     if det_file is not None:
@@ -117,7 +159,9 @@ def register_keypoint_dataset(
 
     if name in DatasetCatalog.list():
         meta = MetadataCatalog.get(name)
-        same = all(meta.get(k) == v for k, v in fields.items() if k != "data_hint")
+        # (the category mapping is corrected when the json is loaded, so it is not compared)
+        unchecked = ("data_hint", "thing_dataset_id_to_contiguous_id")
+        same = all(meta.get(k) == v for k, v in fields.items() if k not in unchecked)
         if same and meta.get("det_file") == det_file:
             return name
         raise ValueError(

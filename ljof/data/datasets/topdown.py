@@ -1,11 +1,13 @@
 """Person-instance records for top-down training and testing (one record per person).
 
-Rules follow MMPose's COCO-style datasets (reference.md §1.3):
+Rules follow MMPose 1.x's COCO-style datasets (``mmpose/datasets/datasets/base/base_coco_style_dataset.py``):
 
 * GT boxes are converted to x1y1x2y2, clipped to ``[0, w-1] x [0, h-1]`` and converted back to XYWH;
 * crowd instances, ``num_keypoints == 0``, empty boxes and all-zero keypoints are dropped, in test mode too;
-* detection boxes (``det_file``) are kept unclipped; only ``category_id == 1``; boxes with
-  ``score < det_score_thr`` are dropped (``det_score_thr`` 0 keeps all).
+* detection boxes (``det_file``) are kept unclipped; only the person category (the GT's person id, or 1);
+  boxes with ``score < det_score_thr`` are dropped (``det_score_thr`` 0 keeps all); boxes of zero or
+  negative width or height are dropped at load time (counted and logged: an empty crop would stop the
+  mapper); a non-finite number in a detection is an error naming the file and the entry.
 
 Coordinates: detectron2's ``load_coco_json`` adds +0.5 to keypoint x, y; records subtract it again, so
 record keypoints equal the json's pixel-index values (the convention of ``docs/interfaces.md``).
@@ -98,39 +100,59 @@ def load_detection_records(
     Args:
         image_dicts: detectron2 dicts of the dataset (for file names and image sizes).
         det_file: json list of ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``.
+        dataset_name: registered name; its metadata ``person_category_ids`` (set when the GT json is
+            loaded) says which ``category_id`` values are people (default: 1).
         det_score_thr: detections with ``score < det_score_thr`` are dropped.
+
+    Raises:
+        ValueError naming ``det_file`` and the entry: a malformed detection, an unknown image, or a
+        non-finite box or score. Boxes with ``w <= 0`` or ``h <= 0`` are dropped and counted in a log
+        line.
     """
     with open(det_file) as f:
         dets = json.load(f)
     if not isinstance(dets, list):
         raise ValueError(f"detection file {det_file}: expected a json list of detections")
+    person_ids = set(MetadataCatalog.get(dataset_name).get("person_category_ids", (1,)))
     images = {d["image_id"]: d for d in image_dicts}
     records = []
+    dropped = {"other category": 0, "score below det_score_thr": 0, "zero or negative area": 0}
     for i, det in enumerate(dets):
         try:
             image_id, category, box, score = (
                 det["image_id"],
                 det["category_id"],
-                det["bbox"],
+                [float(v) for v in det["bbox"]],
                 float(det["score"]),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(
                 f"detection file {det_file}, record {i}: needs image_id, category_id, bbox, score ({e!r})"
             ) from e
-        if category != 1 or score < det_score_thr:
+        if len(box) != 4:
+            raise ValueError(
+                f"detection file {det_file}, record {i}: bbox {box} is not [x, y, w, h]"
+            )
+        if not np.isfinite(box + [score]).all():
+            raise ValueError(
+                f"detection file {det_file}, record {i}: non-finite number in bbox {box} or score "
+                f"{score}"
+            )
+        if category not in person_ids:
+            dropped["other category"] += 1
+            continue
+        if score < det_score_thr:
+            dropped["score below det_score_thr"] += 1
             continue
         if image_id not in images:
             raise ValueError(
                 f"detection file {det_file}, record {i}: image_id {image_id} is not in the annotation "
                 f"file of dataset '{dataset_name}'"
             )
-        if len(box) != 4:
-            raise ValueError(
-                f"detection file {det_file}, record {i}: bbox {box} is not [x, y, w, h]"
-            )
+        if box[2] <= 0 or box[3] <= 0:
+            dropped["zero or negative area"] += 1
+            continue
         image = images[image_id]
-        box = [float(v) for v in box]
         records.append(
             {
                 "file_name": image["file_name"],
@@ -144,6 +166,16 @@ def load_detection_records(
                 "area": box[2] * box[3],
                 "dataset_name": dataset_name,
             }
+        )
+    reasons = ", ".join(f"{n} ({why})" for why, n in dropped.items() if n)
+    if reasons:
+        logger.info(
+            f"detection file {det_file}: {len(records)} of {len(dets)} kept; dropped {reasons}"
+        )
+    if dropped["zero or negative area"]:
+        logger.warning(
+            f"detection file {det_file}: {dropped['zero or negative area']} boxes of zero or negative "
+            "width/height dropped (no crop can be taken from them)"
         )
     return records
 

@@ -16,10 +16,10 @@ from typing import Dict, List, Sequence
 
 import torch
 from detectron2.layers import ShapeSpec
-from detectron2.modeling import BACKBONE_REGISTRY, Backbone
+from detectron2.modeling import Backbone
 from torch import nn
 
-__all__ = ["HRNet", "BasicBlock", "Bottleneck", "HighResolutionModule", "build_hrnet_backbone"]
+__all__ = ["HRNet", "BasicBlock", "Bottleneck", "HighResolutionModule", "hrnet_output_shape"]
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,17 @@ class HighResolutionModule(nn.Module):
         return outs
 
 
+def hrnet_output_shape(*, width: int, multiscale_output: bool = False) -> Dict[str, ShapeSpec]:
+    """``HRNet(width=..., multiscale_output=...).output_shape()`` without building the network.
+
+    ``{"hr1": ShapeSpec(channels=width, stride=4)}``, or with ``multiscale_output`` the four branches
+    ``hr1..hr4``: channels ``width * (1, 2, 4, 8)``, strides 4, 8, 16, 32 (Sun et al., CVPR 2019, Sec. 3).
+    Configs give it to a head as ``input_shape``, so the head follows the backbone's width.
+    """
+    n_out = 4 if multiscale_output else 1
+    return {f"hr{i + 1}": ShapeSpec(channels=width * 2**i, stride=4 * 2**i) for i in range(n_out)}
+
+
 class HRNet(Backbone):
     """The HRNet pose backbone.
 
@@ -205,10 +216,10 @@ class HRNet(Backbone):
             setattr(self, f"stage{s + 2}", nn.Sequential(*modules))
             prev = channels
 
-        n_out = 4 if multiscale_output else 1
-        self._out_features = [f"hr{i + 1}" for i in range(n_out)]
-        self._out_feature_channels = {f"hr{i + 1}": width * 2**i for i in range(n_out)}
-        self._out_feature_strides = {f"hr{i + 1}": 4 * 2**i for i in range(n_out)}
+        shapes = hrnet_output_shape(width=width, multiscale_output=multiscale_output)
+        self._out_features = list(shapes)
+        self._out_feature_channels = {k: v.channels for k, v in shapes.items()}
+        self._out_feature_strides = {k: v.stride for k, v in shapes.items()}
 
     @staticmethod
     def _make_transition(prev: List[int], channels: List[int]) -> nn.ModuleList:
@@ -251,23 +262,4 @@ class HRNet(Backbone):
         return {name: xs[i] for i, name in enumerate(self._out_features)}
 
     def output_shape(self) -> Dict[str, ShapeSpec]:
-        return {
-            name: ShapeSpec(
-                channels=self._out_feature_channels[name], stride=self._out_feature_strides[name]
-            )
-            for name in self._out_features
-        }
-
-
-@BACKBONE_REGISTRY.register()
-def build_hrnet_backbone(cfg, input_shape=None) -> HRNet:
-    """yacs entry point: ``cfg.MODEL.HRNET.{WIDTH,NUM_MODULES,NUM_BLOCKS,MULTISCALE_OUTPUT}`` if set."""
-    hr = getattr(cfg.MODEL, "HRNET", None)
-    if hr is None:
-        return HRNet()
-    return HRNet(
-        width=hr.get("WIDTH", 32),
-        num_modules=tuple(hr.get("NUM_MODULES", (1, 4, 3))),
-        num_blocks=tuple(hr.get("NUM_BLOCKS", (4, 4, 4))),
-        multiscale_output=hr.get("MULTISCALE_OUTPUT", False),
-    )
+        return hrnet_output_shape(width=self.width, multiscale_output=self.multiscale_output)

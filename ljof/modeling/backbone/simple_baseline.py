@@ -14,7 +14,7 @@ import torchvision
 from detectron2.layers import ShapeSpec
 from detectron2.modeling import Backbone
 
-__all__ = ["ResNetTrunk"]
+__all__ = ["ResNetTrunk", "resnet_trunk_output_shape"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,16 @@ _TORCHVISION_RESNETS = {
     101: torchvision.models.resnet101,
     152: torchvision.models.resnet152,
 }
+
+
+def resnet_trunk_output_shape(*, depth: int) -> Dict[str, ShapeSpec]:
+    """``ResNetTrunk(depth=...).output_shape()`` without building the network: ``{"res5": ShapeSpec}`` with
+    512 channels for depth 18/34 (basic blocks) and 2048 for 50/101/152 (bottlenecks, expansion 4), stride
+    32 (He et al., CVPR 2016, Table 1). Configs give it to a head as ``input_shape``.
+    """
+    if depth not in _TORCHVISION_RESNETS:
+        raise ValueError(f"ResNetTrunk: depth {depth} not in {sorted(_TORCHVISION_RESNETS)}")
+    return {"res5": ShapeSpec(channels=512 if depth < 50 else 2048, stride=32)}
 
 
 class ResNetTrunk(Backbone):
@@ -40,8 +50,7 @@ class ResNetTrunk(Backbone):
 
     def __init__(self, *, depth: int = 50, width_per_group: int = 64):
         super().__init__()
-        if depth not in _TORCHVISION_RESNETS:
-            raise ValueError(f"ResNetTrunk: depth {depth} not in {sorted(_TORCHVISION_RESNETS)}")
+        shape = resnet_trunk_output_shape(depth=depth)["res5"]  # checks the depth
         kwargs = {} if depth < 50 else {"width_per_group": width_per_group}
         net = _TORCHVISION_RESNETS[depth](weights=None, **kwargs)
         self.depth = depth
@@ -52,10 +61,9 @@ class ResNetTrunk(Backbone):
             net.layer3,
             net.layer4,
         )
-        channels = net.fc.in_features
         self._out_features = ["res5"]
-        self._out_feature_channels = {"res5": channels}
-        self._out_feature_strides = {"res5": 32}
+        self._out_feature_channels = {"res5": shape.channels}
+        self._out_feature_strides = {"res5": shape.stride}
 
     def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -63,4 +71,4 @@ class ResNetTrunk(Backbone):
         return {"res5": x}
 
     def output_shape(self) -> Dict[str, ShapeSpec]:
-        return {"res5": ShapeSpec(channels=self._out_feature_channels["res5"], stride=32)}
+        return resnet_trunk_output_shape(depth=self.depth)

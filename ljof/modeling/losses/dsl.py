@@ -3,11 +3,12 @@
 ``L = L_MSE + λ(t) · L_LSL``:
 
 * ``L_MSE`` is the target-weighted heatmap MSE, the mean over all elements of ``(P - G)^2 · w``
-  (MMPose's ``KeypointMSELoss`` scale, reference §1.4);
+  (MMPose's ``KeypointMSELoss`` scale, ``mmpose/models/losses/heatmap_loss.py``);
 * ``L_LSL`` is the same mean over the 12 limb *structure maps*: for limb joint j with chain neighbours
   N(j), ``S_j = Σ_{n ∈ {j} ∪ N(j)} w_n · H_n``, formed identically from the prediction and the target
-  (design.md §2). The neighbours come from the dataset metadata field ``keypoint_limb_chains`` (two
-  index lists; adjacent entries are neighbours), never from hard-coded indices;
+  (the target weighting is this project's choice where the paper is silent; docs/training.md). The
+  neighbours come from the dataset metadata field ``keypoint_limb_chains`` (two index lists; adjacent
+  entries are neighbours), never from hard-coded indices;
 * ``λ`` is the plain float attribute :attr:`DynamicStructureLoss.lambda_limb`, set before every step by
   :class:`ljof.engine.LimbLambdaHook` from a schedule of training progress.
 

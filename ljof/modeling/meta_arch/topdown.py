@@ -94,45 +94,14 @@ class TopDownPoseEstimator(nn.Module):
 
     @classmethod
     def from_config(cls, cfg):
-        """yacs route (``build_model(cfg)``): reads ``cfg.MODEL.TOPDOWN`` (:func:`add_topdown_config`)."""
-        from ljof.data.codecs import build_codec
-        from ljof.data.datasets import get_keypoint_set_metadata
-        from detectron2.data.detection_utils import create_keypoint_hflip_indices
+        """yacs route (``build_model(cfg)``): the LazyConfig named by ``cfg.MODEL.TOPDOWN.CONFIG_FILE``
+        with the yacs keys applied (:func:`ljof.modeling.model_config_from_yacs`)."""
+        from detectron2.config import instantiate
 
-        from ..losses import KeypointMSELoss
-        from ..presets import build_pose_network
+        from ..config import model_config_from_yacs
 
-        t = cfg.MODEL.TOPDOWN
-        meta = get_keypoint_set_metadata(t.KEYPOINT_SET)
-        num_keypoints = len(meta["keypoint_names"])
-        w, h = t.INPUT_SIZE
-        backbone, head = build_pose_network(
-            t.NETWORK,
-            num_keypoints=num_keypoints,
-            img_size=(h, w),
-            drop_path_rate=t.DROP_PATH_RATE,
-        )
-        codec = build_codec(
-            t.CODEC,
-            input_size=tuple(t.INPUT_SIZE),
-            heatmap_size=tuple(t.HEATMAP_SIZE),
-            sigma=t.SIGMA,
-        )
-        return {
-            "backbone": backbone,
-            "head": head,
-            "loss": KeypointMSELoss(),
-            "codec": codec,
-            "keypoint_flip_indices": create_keypoint_hflip_indices(
-                {"coco": "ljof_coco_2017_train", "crowdpose": "ljof_crowdpose_trainval"}[t.KEYPOINT_SET]
-            ),
-            "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
-            "pixel_std": list(cfg.MODEL.PIXEL_STD),
-            "flip_test": t.FLIP_TEST,
-            "shift_heatmap": t.SHIFT_HEATMAP,
-            "input_format": cfg.INPUT.FORMAT,
-            "network_format": t.NETWORK_FORMAT,
-        }
+        model_cfg = model_config_from_yacs(cfg)
+        return {k: instantiate(model_cfg[k]) for k in model_cfg if k != "_target_"}
 
     @property
     def device(self) -> torch.device:
@@ -297,9 +266,10 @@ def _instance_score(
 ) -> float:
     if rescore_keypoint_thr is None:
         return bbox_score
-    s = keypoints[:, 2]
-    keep = s > rescore_keypoint_thr
-    return bbox_score * (float(s[keep].mean()) if keep.any() else 0.0)
+    from ljof.evaluation import rescore_by_keypoints  # the evaluators' rescoring, defined once
+
+    scores = keypoints[:, 2].detach().cpu().numpy()
+    return float(rescore_by_keypoints(scores, bbox_score, rescore_keypoint_thr))
 
 
 def _instances(

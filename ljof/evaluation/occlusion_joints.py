@@ -1,0 +1,179 @@
+"""Per-joint localisation by visibility: the OKS keypoint similarity of each GT joint's prediction.
+
+For a GT joint and its person's prediction, the similarity is ``exp(-d^2 / (2 s^2 k^2))`` (d: distance
+px; s^2: the OKS scale, GT ``area`` for COCO / OCHuman, ``0.53 * box w * h`` for CrowdPose; k = 2 sigma),
+the term whose mean over labeled joints is the OKS (pycocotools ``cocoeval.py`` ``computeOks``;
+xtcocotools ``cocoeval.py`` for CrowdPose). A person's prediction is its own when the predictions carry
+``annotation_id`` (GT boxes); otherwise the one the OKS evaluation matches to it at OKS threshold 0.5
+(``COCOeval.evalImgs`` ``gtMatches``); an unmatched person's joints count with similarity 0.
+"""
+
+import contextlib
+import io
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Sequence
+
+import numpy as np
+
+from .occlusion_gt import annotation_keypoints, evaluated_annotations
+from .oks import oks_iou
+
+__all__ = [
+    "VISIBILITY_FLAGS",
+    "SIMILARITY_THRESHOLD",
+    "joint_similarity",
+    "oks_scale",
+    "oks_matches",
+    "per_joint_localisation",
+]
+
+VISIBILITY_FLAGS = OrderedDict([("visible", 2), ("occluded", 1)])
+SIMILARITY_THRESHOLD = 0.5
+# CrowdPose (xtcocotools keypoints_crowd, use_area=False): OKS scale = 0.53 x GT box area.
+_CROWDPOSE_AREA_FACTOR = 0.53
+
+
+def oks_scale(ann: Mapping, keypoint_set: str) -> float:
+    """The OKS scale s^2 (px^2) of a GT annotation: ``area`` (COCO protocol) or ``0.53 * w * h`` of its
+    ``bbox`` (CrowdPose protocol, xtcocotools ``use_area=False``)."""
+    if keypoint_set == "crowdpose":
+        return _CROWDPOSE_AREA_FACTOR * float(ann["bbox"][2]) * float(ann["bbox"][3])
+    return float(ann["area"])
+
+
+def joint_similarity(
+    gt_xy: np.ndarray, pred_xy: np.ndarray, scales: np.ndarray, sigmas: Sequence[float]
+) -> np.ndarray:
+    """Per-joint OKS keypoint similarity ``exp(-d^2 / (2 s^2 (2 sigma)^2))``.
+
+    Args:
+        gt_xy, pred_xy: (M, K, 2+) GT and predicted keypoints, px.
+        scales: (M,) OKS scale s^2 of each GT person, px^2.
+        sigmas: K OKS sigmas.
+
+    Returns:
+        (M, K) float64 in [0, 1]. Its mean over a person's labeled joints is pycocotools' OKS.
+    """
+    gt_xy = np.asarray(gt_xy, np.float64)[..., :2]
+    pred_xy = np.asarray(pred_xy, np.float64)[..., :2]
+    m, k = gt_xy.shape[:2]
+    if pred_xy.shape != gt_xy.shape or len(sigmas) != k:
+        raise ValueError(
+            f"joint_similarity: GT {gt_xy.shape}, predictions {pred_xy.shape}, {len(sigmas)} sigmas"
+        )
+    out = np.zeros((m, k))
+    if m == 0:
+        return out
+    # oks_iou of a single joint is its similarity; with the displacement divided by the scale's root,
+    # one call per joint type covers every person (unit area for all).
+    root = np.sqrt(np.asarray(scales, np.float64) + np.spacing(1))[:, None]
+    for j in range(k):
+        d = (pred_xy[:, j] - gt_xy[:, j]) / root
+        out[:, j] = oks_iou(np.zeros((1, 2)), d[:, None, :], 1.0, np.ones(m), [sigmas[j]])
+    return out
+
+
+def oks_matches(
+    gt_path: str, results: List[Dict], keypoint_set: str, sigmas: Sequence[float]
+) -> Dict[int, int]:
+    """The OKS evaluation's matching at OKS 0.5 (area range "all", 20 detections per image).
+
+    Runs the protocol's library (pycocotools / xtcocotools ``COCOeval.evaluate``) and reads
+    ``evalImgs[*]["gtMatches"][0]`` (threshold 0.5).
+
+    Returns:
+        GT annotation id -> index in ``results`` of the prediction matched to it (unmatched: absent).
+    """
+    if not results:
+        return {}
+    results = [dict(r) for r in results]  # loadRes writes into them
+    with contextlib.redirect_stdout(io.StringIO()):
+        if keypoint_set == "crowdpose":
+            from xtcocotools.coco import COCO
+            from xtcocotools.cocoeval import COCOeval
+
+            gt = COCO(gt_path)
+            ev = COCOeval(
+                gt, gt.loadRes(results), "keypoints_crowd", np.asarray(sigmas), use_area=False
+            )
+        else:
+            from pycocotools.coco import COCO
+            from pycocotools.cocoeval import COCOeval
+
+            gt = COCO(gt_path)
+            ev = COCOeval(gt, gt.loadRes(results), "keypoints")
+            ev.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
+        ev.params.useSegm = None
+        ev.evaluate()
+    if not np.isclose(ev.params.iouThrs[0], SIMILARITY_THRESHOLD):
+        raise RuntimeError(f"COCOeval's first OKS threshold is {ev.params.iouThrs[0]}, not 0.5")
+    num_images = len(ev.params.imgIds)
+    matches = {}
+    for e in ev.evalImgs[:num_images]:  # category person, area range "all"
+        if e is None:
+            continue
+        for gt_id, dt_id in zip(e["gtIds"], e["gtMatches"][0]):
+            if dt_id > 0:
+                matches[int(gt_id)] = int(dt_id) - 1  # loadRes numbers results 1..N in order
+    return matches
+
+
+def per_joint_localisation(
+    gt: Mapping,
+    predicted_xy: Mapping[int, np.ndarray],
+    keypoint_set: str,
+    sigmas: Sequence[float],
+    keypoint_names: Sequence[str],
+) -> Dict:
+    """Per joint type and visibility: count, mean similarity and fraction with similarity >= 0.5.
+
+    Args:
+        gt: GT dict; its evaluated annotations (:func:`~.occlusion_gt.evaluated_annotations`) are scored.
+        predicted_xy: annotation id -> (K, 2) predicted keypoints px; a person without an entry scores 0.
+        keypoint_set, sigmas, keypoint_names: the keypoint set.
+
+    Returns:
+        ``{"joints": {name: {"visible": row, "occluded": row}}, "all": {"visible": row, ...},
+        "people": n, "people_with_prediction": n}``; a row is ``{"count", "mean_similarity",
+        "fraction_above_0.5"}`` in percent (None when count is 0).
+    """
+    k = len(keypoint_names)
+    anns = evaluated_annotations(gt)
+    gt_kpts = np.zeros((len(anns), k, 3))
+    pred_xy = np.zeros((len(anns), k, 2))
+    has_pred = np.zeros(len(anns), dtype=bool)
+    for i, ann in enumerate(anns):
+        gt_kpts[i] = annotation_keypoints(ann, k)
+        if ann["id"] in predicted_xy:
+            pred_xy[i] = np.asarray(predicted_xy[ann["id"]], np.float64)[:, :2]
+            has_pred[i] = True
+    scales = np.array([oks_scale(a, keypoint_set) for a in anns], dtype=np.float64)
+    sim = joint_similarity(gt_kpts, pred_xy, scales, sigmas)
+    sim[~has_pred] = 0.0
+
+    def row(mask: np.ndarray) -> Dict:
+        n = int(mask.sum())
+        if n == 0:
+            return {"count": 0, "mean_similarity": None, "fraction_above_0.5": None}
+        values = sim[mask]
+        return {
+            "count": n,
+            "mean_similarity": 100.0 * float(values.mean()),
+            "fraction_above_0.5": 100.0 * float((values >= SIMILARITY_THRESHOLD).mean()),
+        }
+
+    joints = OrderedDict()
+    for j, name in enumerate(keypoint_names):
+        joints[name] = OrderedDict(
+            (vis, row((np.arange(k) == j)[None, :] & (gt_kpts[:, :, 2] == flag)))
+            for vis, flag in VISIBILITY_FLAGS.items()
+        )
+    overall = OrderedDict(
+        (vis, row(gt_kpts[:, :, 2] == flag)) for vis, flag in VISIBILITY_FLAGS.items()
+    )
+    return {
+        "joints": joints,
+        "all": overall,
+        "people": len(anns),
+        "people_with_prediction": int(has_pred.sum()),
+    }

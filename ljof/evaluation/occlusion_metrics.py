@@ -1,0 +1,221 @@
+"""The occlusion analysis of a set of person predictions: AP by joint visibility, per-joint localisation
+by visibility, and AP by person occlusion level. All figures in percent (as detectron2's evaluators).
+
+Every AP / AR is the standard OKS evaluation (:func:`ljof.evaluation.compute_oks_ap`: pycocotools for
+COCO / OCHuman, xtcocotools ``keypoints_crowd`` for CrowdPose) of the protocol's results (rescoring and
+OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against a GT copy from :mod:`.occlusion_gt`; the one
+call into it is :func:`_oks_ap_percent`.
+
+The per-joint localisation is :mod:`.occlusion_joints`.
+"""
+
+import json
+import os
+import tempfile
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .coco_eval import compute_oks_ap
+from .occlusion_gt import (
+    MAX_IOU_BUCKETS,
+    OCCLUDED_FRACTION_BUCKETS,
+    assign_buckets,
+    bucket_label,
+    evaluated_annotations,
+    mark_occluded,
+    max_iou,
+    occluded_fraction,
+    restrict_to,
+    visibility_subset,
+)
+from .occlusion_joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
+from .protocol import PredictionArrays, apply_protocol
+
+__all__ = ["VISIBILITY_FLAGS", "occlusion_metrics"]
+
+
+def _percent(value: float) -> Optional[float]:
+    """A library fraction in percent; None for the libraries' -1 (no ground truth)."""
+    return None if value < 0 else 100.0 * float(value)
+
+
+def _write_gt(gt: Mapping, workdir: str, name: str) -> str:
+    path = os.path.join(workdir, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(gt, f)
+    return path
+
+
+def _oks_ap_percent(
+    gt: Mapping,
+    results: List[Dict],
+    keypoint_set: str,
+    sigmas: Sequence[float],
+    workdir: str,
+    name: str,
+) -> Dict[str, Optional[float]]:
+    """OKS AP/AR (percent) of ``results`` against the GT dict ``gt``: the single call site of the OKS
+    evaluation in the occlusion analysis."""
+    metrics = compute_oks_ap(_write_gt(gt, workdir, name), results, keypoint_set, sigmas)
+    return OrderedDict((k, _percent(v)) for k, v in metrics.items())
+
+
+def _bucket_rows(
+    gt: Mapping,
+    values: Mapping[int, Optional[float]],
+    buckets,
+    results: List[Dict],
+    keypoint_set: str,
+    sigmas: Sequence[float],
+    workdir: str,
+    name: str,
+) -> List[Dict]:
+    k = len(sigmas)
+    rows = []
+    for i, (bucket, ids) in enumerate(zip(buckets, assign_buckets(values, buckets))):
+        label = bucket_label(bucket, last=i == len(buckets) - 1)
+        row = OrderedDict(bucket=label, people=len(ids))
+        if not ids:
+            row.update(empty=True, AP=None, AR=None)
+        else:
+            metrics = _oks_ap_percent(
+                restrict_to(gt, ids, k), results, keypoint_set, sigmas, workdir, f"{name}_{i}"
+            )
+            row.update(empty=False, **metrics)
+        rows.append(row)
+    return rows
+
+
+def occlusion_metrics(
+    predictions: Sequence[Mapping],
+    gt: Mapping,
+    *,
+    keypoint_set: str,
+    sigmas: Sequence[float],
+    keypoint_names: Sequence[str],
+    rescore: bool = True,
+    keypoint_score_thr: float = 0.2,
+    oks_nms_thr: Optional[float] = 0.9,
+    buckets: bool = True,
+    per_joint: bool = True,
+    source: str = "predictions",
+) -> Dict:
+    """The occlusion analysis (module docstring) of per-instance predictions.
+
+    Args:
+        predictions: dicts with ``image_id``, ``keypoints`` (K, 3) [x, y, score] px, ``bbox_score``,
+            ``area`` (OKS-NMS scale, px^2), optionally ``annotation_id`` (the GT person whose box made the
+            crop) and ``occluded_joints`` ((K,) bool: joints a synthetic block covers; needs
+            ``annotation_id``).
+        gt: COCO-format GT dict (CrowdPose: with ``crowdIndex``); not modified.
+        keypoint_set: ``"coco"`` or ``"crowdpose"``; sigmas, keypoint_names: K each.
+        rescore, keypoint_score_thr, oks_nms_thr: the protocol (:func:`ljof.evaluation.apply_protocol`).
+        buckets: compute the AP by occluded fraction and by MaxIoU.
+        per_joint: compute the per-joint localisation table.
+        source: name used in error messages.
+
+    Returns:
+        a json-serialisable dict: ``overall`` / ``visible`` / ``occluded`` metric dicts (percent; None
+        where undefined), ``per_joint``, ``occluded_fraction_buckets``, ``max_iou_buckets``, counts.
+    """
+    k = len(keypoint_names)
+    if len(sigmas) != k:
+        raise ValueError(f"{len(sigmas)} OKS sigmas for {k} keypoint names")
+    image_ids = {img["id"] for img in gt["images"]}
+    ann_ids = {a.get("id") for a in gt["annotations"]}
+    occluded, own_xy = {}, {}
+    for i, p in enumerate(predictions):
+        if p["image_id"] not in image_ids:
+            raise ValueError(f"{source}, record {i}: image_id {p['image_id']} is not in the GT")
+        ann_id = p.get("annotation_id")
+        if ann_id is None:
+            continue
+        if ann_id not in ann_ids or ann_id in own_xy:
+            raise ValueError(
+                f"{source}, record {i}: annotation_id {ann_id} is "
+                + ("not in the GT" if ann_id not in ann_ids else "predicted twice")
+            )
+        own_xy[ann_id] = np.asarray(p["keypoints"], np.float64).reshape(k, 3)[:, :2]
+        if p.get("occluded_joints") is not None:
+            occluded[ann_id] = np.asarray(p["occluded_joints"], bool)
+    own_boxes = bool(predictions) and len(own_xy) == len(predictions)
+    if occluded and not own_boxes:
+        raise ValueError(f"{source}: occluded_joints need annotation_id on every prediction")
+    # The keypoint evaluation reads no masks: dropping them keeps the many GT copies small.
+    gt = dict(
+        gt,
+        annotations=[
+            {f: v for f, v in a.items() if f != "segmentation"} for a in gt["annotations"]
+        ],
+    )
+    if occluded:
+        gt = mark_occluded(gt, occluded, k)
+
+    arrays = PredictionArrays(
+        [p["image_id"] for p in predictions],
+        np.stack([np.asarray(p["keypoints"], np.float64).reshape(k, 3) for p in predictions])
+        if predictions
+        else np.zeros((0, k, 3)),
+        [p["bbox_score"] for p in predictions],
+        [p["area"] for p in predictions],
+    )
+    results = apply_protocol(
+        arrays,
+        sigmas,
+        rescore=rescore,
+        keypoint_score_thr=keypoint_score_thr,
+        oks_nms_thr=oks_nms_thr,
+    )
+    anns = evaluated_annotations(gt)
+    report = OrderedDict(
+        keypoint_set=keypoint_set,
+        predictions=len(predictions),
+        scored_results=len(results),
+        people=len(anns),
+        synthetic_occluded_joints=int(sum(m.sum() for m in occluded.values())),
+    )
+    with tempfile.TemporaryDirectory(prefix="ljof_occlusion_") as workdir:
+        gt_path = _write_gt(gt, workdir, "gt")
+        report["overall"] = _oks_ap_percent(gt, results, keypoint_set, sigmas, workdir, "all")
+        for vis, flag in VISIBILITY_FLAGS.items():
+            subset = visibility_subset(gt, flag, k)
+            metrics = OrderedDict(people=len(evaluated_annotations(subset)))
+            if metrics["people"] == 0:
+                metrics.update(empty=True, AP=None, AR=None)
+            else:
+                metrics.update(_oks_ap_percent(subset, results, keypoint_set, sigmas, workdir, vis))
+            report[vis] = metrics
+        if per_joint:
+            if own_boxes:
+                xy, matching = own_xy, "own prediction (GT boxes)"
+            else:
+                matched = oks_matches(gt_path, results, keypoint_set, sigmas)
+                xy = {
+                    a: np.asarray(results[r]["keypoints"], np.float64).reshape(k, 3)[:, :2]
+                    for a, r in matched.items()
+                }
+                matching = "OKS evaluation match at OKS 0.5"
+            report["per_joint"] = per_joint_localisation(
+                gt, xy, keypoint_set, sigmas, keypoint_names
+            )
+            report["per_joint"]["matching"] = matching
+        if buckets:
+            fractions = {a["id"]: occluded_fraction(a, k) for a in anns}
+            ious = max_iou(gt)
+            ious = {a["id"]: ious.get(a["id"]) for a in anns}
+            report["occluded_fraction_buckets"] = _bucket_rows(
+                gt,
+                fractions,
+                OCCLUDED_FRACTION_BUCKETS,
+                results,
+                keypoint_set,
+                sigmas,
+                workdir,
+                "occfrac",
+            )
+            report["max_iou_buckets"] = _bucket_rows(
+                gt, ious, MAX_IOU_BUCKETS, results, keypoint_set, sigmas, workdir, "maxiou"
+            )
+    return report

@@ -1,0 +1,353 @@
+"""OKS keypoint AP equal to the official tools, one function per protocol, on hotcoco.
+
+* :func:`coco_oks_ap` (COCO, OCHuman): the statistics of pycocotools ``COCOeval(iouType="keypoints")``
+  (cocodataset/cocoapi ``PythonAPI/pycocotools/cocoeval.py``): OKS scale = the GT ``area``, a GT is
+  ignored when ``iscrowd`` or ``num_keypoints == 0``, maxDets 20, areas all / medium / large.
+  Metrics ``AP AP50 AP75 APm APl AR AR50 AR75 ARm ARl``.
+* :func:`crowdpose_oks_ap`: the statistics of the official crowdposetools ``COCOeval(iouType=
+  "keypoints")`` (github.com/Jeff-sjtu/CrowdPose ``crowdpose-api/PythonAPI/crowdposetools/cocoeval.py``):
+  OKS scale = GT box w x h x 0.53, CrowdPose-14 sigmas, maxDets 20; easy / medium / hard (``APE APM
+  APH``) are the mean precision over the images with ``crowdIndex < 0.2`` / ``< 0.8`` / ``>= 0.8``,
+  without crowdposetools' rounding to 4 decimals. Metrics ``AP AP50 AP75 AR AR50 AR75 APE APM APH``.
+
+Both keep every prediction, including those whose keypoint scores are all 0 (xtcocotools drops them),
+and break score ties by image id, then by order in ``results``, as the official tools do.
+
+The engine is hotcoco (PyPI ``hotcoco``, a Rust port of pycocotools' COCOeval whose statistics are
+identical): it is the fastest exact backend measured (``docs/evaluation.md``). The CrowdPose protocol
+runs on it as COCO keypoints with the GT ``area`` set to w x h x 0.53 and one evaluation per crowdIndex
+subset, which is what crowdposetools computes.
+
+Values are **percent** (detectron2's ``COCOEvaluator`` convention), NaN where a range or subset has no
+ground truth (the tools' -1).
+"""
+
+import contextlib
+import gc
+import io
+import json
+import logging
+import os
+import warnings
+from typing import Dict, FrozenSet, List, Optional, Sequence
+
+import hotcoco
+import numpy as np
+
+from ..data.datasets.builtin_meta import get_keypoint_set_metadata
+from ..data.datasets.person_category import find_person_category
+
+__all__ = [
+    "COCO_METRIC_NAMES",
+    "CROWDPOSE_METRIC_NAMES",
+    "CROWD_INDEX_THRESHOLDS",
+    "KeypointGroundTruth",
+    "load_keypoint_gt",
+    "coco_oks_ap",
+    "crowdpose_oks_ap",
+    "compute_oks_ap",
+]
+
+logger = logging.getLogger(__name__)
+
+COCO_METRIC_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+CROWDPOSE_METRIC_NAMES = ("AP", "AP50", "AP75", "AR", "AR50", "AR75", "APE", "APM", "APH")
+# crowdposetools: OKS scale and area of a GT person = box w x h x 0.53 (``computeOks``, ``evaluateImg``).
+CROWDPOSE_AREA_FACTOR = 0.53
+# crowdposetools ``get_type_result(first=0.2, second=0.8)``: easy < 0.2 <= medium < 0.8 <= hard.
+CROWD_INDEX_THRESHOLDS = (0.2, 0.8)
+_MAX_DETS = 20
+
+
+class KeypointGroundTruth:
+    """A GT keypoint json, parsed once and checked for what the protocol needs.
+
+    Attributes:
+        coco: the ``hotcoco.COCO`` index (CrowdPose: GT ``area`` already w x h x 0.53).
+        keypoint_set: ``"coco"`` or ``"crowdpose"``.
+        person_category_id: id of the person category in the json.
+        accepted_category_ids: ``category_id`` values that mean person in predictions.
+        image_ids: (I,) int64 sorted image ids.
+        crowd_index: image id -> ``crowdIndex`` (CrowdPose only, else None).
+        source: the file name (or a description) used in messages.
+    """
+
+    def __init__(self, coco, keypoint_set, person_category_id, accepted_category_ids, source,
+                 crowd_index=None):  # fmt: skip
+        self.coco = coco
+        self.keypoint_set = keypoint_set
+        self.person_category_id: int = person_category_id
+        self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
+        self.image_ids = np.asarray(sorted(coco.imgs), dtype=np.int64)
+        self.crowd_index: Optional[Dict[int, float]] = crowd_index
+        self.source = source
+
+
+def _open_gt(gt, source: str):
+    """A ``hotcoco.COCO`` from a path, a dict or a COCO-API object (anything with ``.dataset``)."""
+    if isinstance(gt, (str, os.PathLike)):
+        if not os.path.isfile(gt):
+            raise FileNotFoundError(f"ground-truth json {gt} does not exist")
+        try:
+            return hotcoco.COCO(os.fspath(gt))  # parsed in Rust
+        except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+            # hotcoco's file reader checks fields the evaluation never reads (e.g. OCHuman's
+            # info.year is a string); Python's reader is slower but takes any valid json.
+            logger.debug(f"hotcoco could not read {gt} ({e}); reading it with the json module")
+        try:
+            with open(gt) as f:
+                data = json.load(f)
+        except ValueError as e:
+            raise ValueError(f"ground-truth json {gt}: not valid json ({e})") from e
+    else:
+        data = gt if isinstance(gt, dict) else getattr(gt, "dataset", None)
+    if not isinstance(data, dict):
+        raise TypeError(
+            f"ground truth {source}: expected a json path, a dict or a COCO object, got {type(gt)}"
+        )
+    for key in ("images", "annotations", "categories"):
+        if key not in data:
+            raise ValueError(f"ground truth {source}: no '{key}' list (not a COCO-format file)")
+    try:
+        return hotcoco.COCO(data)
+    except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+        raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
+
+
+def load_keypoint_gt(
+    gt, keypoint_set: str, *, num_keypoints: Optional[int] = None, source: Optional[str] = None
+) -> KeypointGroundTruth:
+    """Parse a GT once and check the contract of the protocol.
+
+    Args:
+        gt: a GT json path, its parsed dict, a COCO-API object (pycocotools / xtcocotools / hotcoco
+            ``COCO``: its ``dataset`` is used) or a :class:`KeypointGroundTruth` (returned as is).
+        keypoint_set: ``"coco"`` (COCO, OCHuman) or ``"crowdpose"``.
+        num_keypoints: if given, every person annotation must have ``3 * num_keypoints`` values.
+        source: name used in messages (default: the path).
+
+    Raises:
+        ValueError naming the file and the annotation or image: no person category (see
+        :func:`ljof.data.datasets.person_category.find_person_category`); a person annotation without
+        ``keypoints``, ``num_keypoints``, ``bbox`` (CrowdPose) or ``area`` (COCO), or with the wrong
+        number of keypoints; a CrowdPose image without ``crowdIndex``.
+    """
+    if keypoint_set not in ("coco", "crowdpose"):
+        raise ValueError(f"unknown keypoint_set {keypoint_set!r}; expected 'coco' or 'crowdpose'")
+    if isinstance(gt, KeypointGroundTruth):
+        if gt.keypoint_set != keypoint_set:
+            raise ValueError(
+                f"ground truth {gt.source} was loaded for the {gt.keypoint_set} protocol, "
+                f"not {keypoint_set}"
+            )
+        return gt
+    source = source or (os.fspath(gt) if isinstance(gt, (str, os.PathLike)) else "(in memory)")
+    coco = _open_gt(gt, source)
+    for warning in coco.load_warnings:
+        logger.warning(f"{source}: {warning}")
+    person_id, accepted = find_person_category(list(coco.cats.values()), source)
+    required = ["keypoints", "num_keypoints"] + (
+        ["bbox"] if keypoint_set == "crowdpose" else ["area"]
+    )
+    people = [a for a in coco.anns.values() if a.get("category_id") == person_id]
+    for key in required:  # one C-level scan per field; the loop below only names the culprit
+        if None in [a.get(key) for a in people]:
+            ann = next(a for a in people if a.get(key) is None)
+            hint = "; for CrowdPose-style files (no area) use keypoint_set='crowdpose'"
+            raise ValueError(
+                f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
+                f"no {key!r}, which the {keypoint_set} protocol needs"
+                + (hint if key == "area" else "")
+            )
+    if num_keypoints is not None:
+        lengths = [len(a["keypoints"]) for a in people]
+        if set(lengths) - {3 * num_keypoints}:
+            i = next(i for i, n in enumerate(lengths) if n != 3 * num_keypoints)
+            raise ValueError(
+                f"ground truth {source}: annotation {people[i].get('id')} has {lengths[i]} keypoint "
+                f"values, expected {3 * num_keypoints} ({num_keypoints} keypoints)"
+            )
+    crowd_index = None
+    if keypoint_set == "crowdpose":
+        images = coco.imgs
+        missing = [i for i, img in images.items() if img.get("crowdIndex") is None]
+        if missing:
+            raise ValueError(
+                f"ground truth {source}: {len(missing)} of {len(images)} images have no 'crowdIndex' "
+                f"(e.g. image id {missing[0]}); the CrowdPose protocol needs it for the easy/medium/"
+                "hard split. Use the CrowdPose annotation files that carry it "
+                "(mmpose_crowdpose_*.json / crowdpose_*.json)."
+            )
+        crowd_index = {i: float(img["crowdIndex"]) for i, img in images.items()}
+        if people:  # crowdposetools' OKS scale and area of a GT person: box w x h x 0.53
+            factor = CROWDPOSE_AREA_FACTOR
+            coco.update_anns(
+                [{"id": a["id"], "area": a["bbox"][2] * a["bbox"][3] * factor} for a in people]
+            )
+    return KeypointGroundTruth(coco, keypoint_set, person_id, accepted, source, crowd_index)
+
+
+def _checked_results(gt: KeypointGroundTruth, results: Sequence[Dict], num_keypoints: int, source):
+    """Check COCO-format results against the GT; returns them with the GT's person category id."""
+    known = set(gt.image_ids.tolist())
+    remap = False
+    for i, r in enumerate(results):
+        try:
+            image_id, kpts, score = r["image_id"], r["keypoints"], float(r["score"])
+            category = r.get("category_id", gt.person_category_id)
+            ok = len(kpts) == 3 * num_keypoints and np.isfinite(score)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(
+                f"{source}, result {i}: expected image_id, keypoints ([x, y, score] * {num_keypoints}) "
+                f"and a finite score ({type(e).__name__}: {e})"
+            ) from e
+        if not ok:
+            raise ValueError(
+                f"{source}, result {i}: {len(kpts)} keypoint values (expected {3 * num_keypoints}) "
+                f"or a non-finite score ({score})"
+            )
+        if image_id not in known:
+            raise ValueError(
+                f"{source}, result {i}: image_id {image_id} is not an image of the ground truth "
+                f"{gt.source}"
+            )
+        if category not in gt.accepted_category_ids:
+            raise ValueError(
+                f"{source}, result {i}: category_id {category} is not the person category of "
+                f"{gt.source} (accepted: {sorted(gt.accepted_category_ids)})"
+            )
+        remap |= category != gt.person_category_id
+    if remap:
+        results = [dict(r, category_id=gt.person_category_id) for r in results]
+    return results
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector (restored on exit).
+
+    The evaluation builds ~10^5 small dicts and lists; with the collector on, its repeated passes over
+    them took longer than the evaluation itself (measured with ``benchmarks/bench_evaluation.py``).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _evaluator(gt: KeypointGroundTruth, results: List[Dict], sigmas: Sequence[float]):
+    """An evaluated, accumulated and summarized ``hotcoco.COCOeval`` of the person category."""
+    dt = gt.coco.load_res(results)
+    ev = hotcoco.COCOeval(gt.coco, dt, "keypoints")
+    ev.params.kpt_oks_sigmas = [float(s) for s in sigmas]
+    ev.params.cat_ids = [gt.person_category_id]
+    ev.params.max_dets = [_MAX_DETS]
+    with _quiet():
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence hotcoco's table and its warning that non-COCO sigmas redefine OKS (intended for
+    CrowdPose and custom keypoint sets)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.filterwarnings("ignore", message=".*kpt_oks_sigmas differ.*")
+        yield
+
+
+def _percent(value: float) -> float:
+    return 100.0 * float(value) if value >= 0 else float("nan")
+
+
+def _sigmas(sigmas, keypoint_set: str) -> List[float]:
+    if sigmas is None:
+        sigmas = get_keypoint_set_metadata(keypoint_set)["keypoint_oks_sigmas"]
+    return [float(s) for s in sigmas]
+
+
+def _coco_stats(gt: KeypointGroundTruth, results: List[Dict], sigmas) -> Dict[str, float]:
+    stats = _evaluator(gt, results, sigmas).get_results()
+    return {name: _percent(stats[name]) for name in COCO_METRIC_NAMES}
+
+
+def _crowdpose_stats(gt: KeypointGroundTruth, results: List[Dict], sigmas) -> Dict[str, float]:
+    ev = _evaluator(gt, results, sigmas)
+    stats = ev.get_results()
+    metrics = {name: _percent(stats[name]) for name in CROWDPOSE_METRIC_NAMES[:6]}
+    first, second = CROWD_INDEX_THRESHOLDS
+    index = gt.crowd_index
+    subsets = {
+        "APE": [i for i, c in index.items() if c < first],
+        "APM": [i for i, c in index.items() if first <= c < second],
+        "APH": [i for i, c in index.items() if c >= second],
+    }
+    for name, image_ids in subsets.items():
+        if not image_ids:  # crowdposetools: no image in the subset -> precision all -1
+            metrics[name] = float("nan")
+            continue
+        ev.params.img_ids = sorted(image_ids)
+        with _quiet():
+            ev.evaluate()
+            ev.accumulate()
+        # crowdposetools ``get_type_result``: mean of precision[:, :, :, area all, :], -1 included
+        metrics[name] = _percent(np.mean(ev.eval["precision"][:, :, :, 0, :]))
+    return metrics
+
+
+def coco_oks_ap(
+    gt, results: Sequence[Dict], *, sigmas: Optional[Sequence[float]] = None, source="results"
+) -> Dict[str, float]:
+    """OKS AP of COCO-format keypoint results with pycocotools' statistics (COCO, OCHuman).
+
+    Args:
+        gt: GT json path, parsed dict, COCO-API object or :class:`KeypointGroundTruth`.
+        results: list of ``{"image_id", "keypoints": [x, y, score] * K, "score"}`` (``category_id``
+            optional: the GT's person id, or 1), scored as given (no rescoring, no NMS); not modified.
+        sigmas: K OKS sigmas (default COCO-17).
+        source: name of the results in error messages.
+
+    Returns:
+        ``COCO_METRIC_NAMES`` -> percent (NaN: no GT in the range).
+    """
+    sigmas = _sigmas(sigmas, "coco")
+    gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
+    with gc_paused():
+        return _coco_stats(gt, _checked_results(gt, results, len(sigmas), source), sigmas)
+
+
+def crowdpose_oks_ap(
+    gt, results: Sequence[Dict], *, sigmas: Optional[Sequence[float]] = None, source="results"
+) -> Dict[str, float]:
+    """OKS AP of COCO-format keypoint results with crowdposetools' statistics (CrowdPose).
+
+    Args and errors as :func:`coco_oks_ap` (default sigmas CrowdPose-14); the GT images need
+    ``crowdIndex``.
+
+    Returns:
+        ``CROWDPOSE_METRIC_NAMES`` -> percent (NaN: no GT in that subset).
+    """
+    sigmas = _sigmas(sigmas, "crowdpose")
+    gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
+    with gc_paused():
+        return _crowdpose_stats(gt, _checked_results(gt, results, len(sigmas), source), sigmas)
+
+
+def compute_oks_ap(
+    gt,
+    results: Sequence[Dict],
+    keypoint_set: str,
+    sigmas: Optional[Sequence[float]] = None,
+    source: str = "results",
+) -> Dict[str, float]:
+    """:func:`coco_oks_ap` for ``keypoint_set="coco"``, :func:`crowdpose_oks_ap` for ``"crowdpose"``."""
+    if keypoint_set == "crowdpose":
+        return crowdpose_oks_ap(gt, results, sigmas=sigmas, source=source)
+    if keypoint_set == "coco":
+        return coco_oks_ap(gt, results, sigmas=sigmas, source=source)
+    raise ValueError(f"unknown keypoint_set {keypoint_set!r}; expected 'coco' or 'crowdpose'")
