@@ -1,14 +1,24 @@
 """The reduced networks of every exported family (the ``*_tiny.py`` model configs: same code paths as the
 published sizes, seconds to export on two cores) and the skip condition of the deploy tests."""
 
-import importlib.util
+import importlib
 
 import torch
 from detectron2.config import LazyConfig, instantiate
 
 from ljof.model_zoo import get_config_file
 
-HAVE_ORT = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+
+
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_ORT = _importable("onnx") and _importable("onnxruntime")
 NO_ORT = "onnx and onnxruntime are not installed (pip install 'ljof[deploy]')"
 
 # config, overrides. The head's init_std is raised so that the heatmaps are O(1), as a trained model's
