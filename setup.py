@@ -44,5 +44,9 @@ setup(
         "tabulate",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest>=7", "pytest-timeout", "ruff", "hypothesis>=6.100"]},
+    extras_require={
+        "test": ["pytest>=7", "pytest-timeout", "ruff", "hypothesis>=6.100"],
+        # ONNX export and ONNX Runtime inference (ljof.deploy, tools/export_model.py)
+        "deploy": ["onnx==1.23.2", "onnxruntime==1.32.0"],
+    },
 )

@@ -11,6 +11,8 @@ Flags follow detectron2's ``demo/demo.py``:
 
 ``--config-file`` is a LazyConfig whose ``model`` is a ``ljof.modeling.DetectorPoseModel`` (weights from
 ``train.detector_init_checkpoint``, ``train.pose_init_checkpoint``, ``train.init_checkpoint``).
+``--pose-onnx model.onnx`` runs the pose model with ONNX Runtime instead (a graph written by
+``tools/export_model.py``; same crops, decoding and ``Instances``; the detector stays detectron2's).
 Skeletons follow the keypoint metadata's ``keypoint_connection_rules`` (COCO-17 by default).
 """
 
@@ -60,6 +62,12 @@ def get_parser():
         help="keypoint set of the pose model, for names and skeleton (coco | crowdpose)",
     )
     p.add_argument("--coco-results", help="also write the predictions as COCO results json here")
+    p.add_argument(
+        "--pose-onnx",
+        metavar="FILE",
+        help="run the pose model from this ONNX graph (tools/export_model.py) with ONNX Runtime "
+        "instead of the config's PyTorch pose model (needs ljof[deploy])",
+    )
     p.add_argument(
         "--opts", nargs=argparse.REMAINDER, default=[], help="config overrides key=value"
     )
@@ -172,6 +180,15 @@ def main(argv=None) -> int:
     cfg = LazyConfig.load(args.config_file)
     cfg = LazyConfig.apply_overrides(cfg, list(args.opts))
     cfg.model.score_threshold = args.confidence_threshold
+    if args.pose_onnx:
+        from detectron2.config import LazyCall as L
+
+        from ljof.deploy import OnnxPoseModel
+
+        cfg.model.pose_model = L(OnnxPoseModel)(onnx_model=args.pose_onnx)
+        if "train" in cfg:
+            cfg.train.pose_init_checkpoint = ""  # the graph holds the pose weights
+        logger.info(f"pose model: ONNX Runtime on {args.pose_onnx}")
     device = cfg.get("train", {}).get("device", None)
     model = build_detector_pose_model(cfg, device=device)
     predictor = DetectorPosePredictor(model, **cfg.get("predictor", {}))

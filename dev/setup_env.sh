@@ -17,7 +17,7 @@
 #   3. detectron2: keep one that imports; else $DETECTRON2_SOURCE; else PyPI's pb1-detectron2==0.6 sdist
 #      (upstream v0.6 Python sources) built without its C++ extension, with its model-zoo configs packaged;
 #   4. xtcocotools built from source against the installed numpy, pycocotools, fvcore, OpenCV;
-#   5. this project in editable mode with its test extras.
+#   5. this project in editable mode with its test and deploy (onnx, onnxruntime) extras.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -120,8 +120,8 @@ fi
 pip_install pycocotools fvcore opencv-python-headless
 
 # ------------------------------------------------------------------------------------------ 5. project
-log "installing ljof (editable) with test extras"
-pip_install --no-build-isolation -e "$ROOT[test]"
+log "installing ljof (editable) with test and deploy extras"
+pip_install --no-build-isolation -e "$ROOT[test,deploy]"
 
 if ! imports_ok; then
   echo "error: the environment was set up but 'import ljof' or one of its dependencies fails:" >&2

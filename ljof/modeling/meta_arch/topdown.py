@@ -14,7 +14,7 @@ from torch import nn
 from ..instances import keypoint_instances
 from .flip import flip_back_heatmaps
 
-__all__ = ["TopDownPoseEstimator"]
+__all__ = ["TopDownPoseEstimator", "postprocess_heatmaps", "stack_crops"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,30 +110,23 @@ class TopDownPoseEstimator(nn.Module):
     # ---------------------------------------------------------------------------------------------
     def preprocess_image(self, batched_inputs: List[Dict]) -> torch.Tensor:
         """Stack the crops into a normalised ``(B, 3, H, W)`` float tensor in ``network_format``."""
-        images = []
-        for i, x in enumerate(batched_inputs):
-            img = x.get("image")
-            if not isinstance(img, torch.Tensor) or img.dim() != 3 or img.shape[0] != 3:
-                raise ValueError(
-                    f"TopDownPoseEstimator: input {i} (image_id={x.get('image_id')}) needs 'image' as a "
-                    f"(3, H, W) tensor, got {type(img).__name__} "
-                    f"{tuple(img.shape) if isinstance(img, torch.Tensor) else ''}"
-                )
-            images.append(img)
-        sizes = {tuple(im.shape) for im in images}
-        if len(sizes) != 1:
-            raise ValueError(
-                f"TopDownPoseEstimator: crops of different sizes in one batch: {sizes}"
-            )
-        images = torch.stack(images).to(self.device, non_blocking=True).float()
+        return self.normalize(stack_crops(batched_inputs).to(self.device, non_blocking=True))
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` crops in ``input_format`` (uint8 or float, 0-255) -> the network's input:
+        float, channels in ``network_format``, ``(x - pixel_mean) / pixel_std``."""
+        images = images.float()
         if self.input_format != self.network_format:
             images = images.flip(1)
         return (images - self.pixel_mean) / self.pixel_std
 
-    def predict_heatmaps(self, images: torch.Tensor) -> List[torch.Tensor]:
-        """Head outputs for normalised crops, flip-averaged when ``flip_test`` (every output)."""
+    def predict_heatmaps(
+        self, images: torch.Tensor, flip_test: Optional[bool] = None
+    ) -> List[torch.Tensor]:
+        """Head outputs for normalised crops, flip-averaged (every output) when ``flip_test`` (None:
+        the model's ``flip_test``)."""
         outputs = self.head(self.backbone(images))
-        if not self.flip_test:
+        if not (self.flip_test if flip_test is None else flip_test):
             return outputs
         flipped = self.head(self.backbone(images.flip(-1)))
         return [
@@ -183,50 +176,110 @@ class TopDownPoseEstimator(nn.Module):
         return losses
 
     def _postprocess(self, batched_inputs: List[Dict], heatmaps: torch.Tensor) -> List[Dict]:
-        from ljof.data.transforms import crop_to_image  # the single crop -> image inverse
+        return postprocess_heatmaps(
+            batched_inputs,
+            heatmaps,
+            codec=self.codec,
+            rescore_keypoint_thr=self.rescore_keypoint_thr,
+        )
 
-        kpts, scores = self.codec.decode(heatmaps.float().cpu())
-        results = []
-        for i, x in enumerate(batched_inputs):
-            for key in ("center", "scale", "image_id", "height", "width"):
-                if key not in x:
-                    raise ValueError(
-                        f"TopDownPoseEstimator: inference input {i} (image_id={x.get('image_id')}) "
-                        f"lacks {key!r}; use the test-mode TopDownDatasetMapper"
-                    )
-            center = np.asarray(torch.as_tensor(x["center"]).cpu(), dtype=np.float64)
-            scale = np.asarray(torch.as_tensor(x["scale"]).cpu(), dtype=np.float64)
-            xy = crop_to_image(kpts[i], center, scale, self.codec.input_size, self.codec.use_udp)
-            xy = torch.as_tensor(np.asarray(xy), dtype=torch.float32)
-            score = torch.as_tensor(scores[i], dtype=torch.float32)
-            keypoints = torch.cat([xy, score[:, None]], dim=1)
-            bbox_score = float(x.get("bbox_score", 1.0))
-            bbox_area = float(x.get("bbox_area", scale[0] * scale[1]))
-            results.append(
-                {
-                    "keypoints": keypoints,
-                    "bbox_score": bbox_score,
-                    "bbox_area": bbox_area,
-                    "image_id": x["image_id"],
-                    "instances": self._instances(x, keypoints, bbox_score),
-                }
+
+def stack_crops(batched_inputs: List[Dict]) -> torch.Tensor:
+    """The ``image`` crops of test-mode mapper samples as one ``(B, 3, H, W)`` tensor (dtype kept).
+
+    Raises:
+        ValueError: an input without a ``(3, H, W)`` tensor ``image``, or crops of different sizes.
+    """
+    images = []
+    for i, x in enumerate(batched_inputs):
+        img = x.get("image")
+        if not isinstance(img, torch.Tensor) or img.dim() != 3 or img.shape[0] != 3:
+            raise ValueError(
+                f"input {i} (image_id={x.get('image_id')}) needs 'image' as a (3, H, W) tensor, got "
+                f"{type(img).__name__} {tuple(img.shape) if isinstance(img, torch.Tensor) else ''}"
             )
-        return results
+        images.append(img)
+    sizes = {tuple(im.shape) for im in images}
+    if len(sizes) != 1:
+        raise ValueError(f"crops of different sizes in one batch: {sizes}")
+    return torch.stack(images)
 
-    def _instance_score(self, keypoints: torch.Tensor, bbox_score: float) -> float:
-        if self.rescore_keypoint_thr is None:
-            return bbox_score
-        from ljof.evaluation import rescore_by_keypoints  # the evaluators' rescoring, defined once
 
-        scores = keypoints[:, 2].detach().cpu().numpy()
-        return float(rescore_by_keypoints(scores, bbox_score, self.rescore_keypoint_thr))
+def postprocess_heatmaps(
+    batched_inputs: List[Dict],
+    heatmaps: torch.Tensor,
+    *,
+    codec,
+    rescore_keypoint_thr: Optional[float] = None,
+) -> List[Dict]:
+    """The per-instance results of :class:`TopDownPoseEstimator` from the decoded heatmap output.
 
-    def _instances(self, x: Dict, keypoints: torch.Tensor, bbox_score: float) -> Instances:
-        if "bbox" in x:
-            box = [float(v) for v in x["bbox"]]
-        else:  # the crop window
-            c, s = [float(v) for v in x["center"]], [float(v) for v in x["scale"]]
-            box = [c[0] - s[0] / 2, c[1] - s[1] / 2, s[0], s[1]]
-        score = self._instance_score(keypoints, bbox_score)
-        size = (int(x["height"]), int(x["width"]))
-        return keypoint_instances(size, [box], [score], keypoints[None])
+    Shared by every backend that produces the heatmaps (PyTorch here, ONNX Runtime in
+    :mod:`ljof.deploy`), so they decode and map back to the image identically.
+
+    Args:
+        batched_inputs: the test-mode mapper samples of the crops (``center``, ``scale``,
+            ``image_id``, ``height``, ``width``; optional ``bbox``, ``bbox_score``, ``bbox_area``).
+        heatmaps: ``(B, K, h, w)`` float, the head's last output (flip-averaged when flip test is on).
+        codec: decodes the heatmaps (``decode``, ``input_size``, ``use_udp``).
+        rescore_keypoint_thr: see :class:`TopDownPoseEstimator`.
+
+    Returns:
+        one dict per input (see :class:`TopDownPoseEstimator`, "Inference").
+
+    Raises:
+        ValueError: an input lacks one of the keys above.
+    """
+    from ljof.data.transforms import crop_to_image  # the single crop -> image inverse
+
+    kpts, scores = codec.decode(heatmaps.float().cpu())
+    results = []
+    for i, x in enumerate(batched_inputs):
+        for key in ("center", "scale", "image_id", "height", "width"):
+            if key not in x:
+                raise ValueError(
+                    f"postprocess_heatmaps: inference input {i} (image_id={x.get('image_id')}) "
+                    f"lacks {key!r}; use the test-mode TopDownDatasetMapper"
+                )
+        center = np.asarray(torch.as_tensor(x["center"]).cpu(), dtype=np.float64)
+        scale = np.asarray(torch.as_tensor(x["scale"]).cpu(), dtype=np.float64)
+        xy = crop_to_image(kpts[i], center, scale, codec.input_size, codec.use_udp)
+        xy = torch.as_tensor(np.asarray(xy), dtype=torch.float32)
+        score = torch.as_tensor(scores[i], dtype=torch.float32)
+        keypoints = torch.cat([xy, score[:, None]], dim=1)
+        bbox_score = float(x.get("bbox_score", 1.0))
+        bbox_area = float(x.get("bbox_area", scale[0] * scale[1]))
+        results.append(
+            {
+                "keypoints": keypoints,
+                "bbox_score": bbox_score,
+                "bbox_area": bbox_area,
+                "image_id": x["image_id"],
+                "instances": _instances(x, keypoints, bbox_score, rescore_keypoint_thr),
+            }
+        )
+    return results
+
+
+def _instance_score(
+    keypoints: torch.Tensor, bbox_score: float, rescore_keypoint_thr: Optional[float]
+) -> float:
+    if rescore_keypoint_thr is None:
+        return bbox_score
+    from ljof.evaluation import rescore_by_keypoints  # the evaluators' rescoring, defined once
+
+    scores = keypoints[:, 2].detach().cpu().numpy()
+    return float(rescore_by_keypoints(scores, bbox_score, rescore_keypoint_thr))
+
+
+def _instances(
+    x: Dict, keypoints: torch.Tensor, bbox_score: float, rescore_keypoint_thr: Optional[float]
+) -> Instances:
+    if "bbox" in x:
+        box = [float(v) for v in x["bbox"]]
+    else:  # the crop window
+        c, s = [float(v) for v in x["center"]], [float(v) for v in x["scale"]]
+        box = [c[0] - s[0] / 2, c[1] - s[1] / 2, s[0], s[1]]
+    score = _instance_score(keypoints, bbox_score, rescore_keypoint_thr)
+    size = (int(x["height"]), int(x["width"]))
+    return keypoint_instances(size, [box], [score], keypoints[None])
