@@ -25,15 +25,7 @@ NO_ORT = "onnx and onnxruntime are not installed (pip install 'ljof[deploy]')"
 # (random-init heads give maps of ~1e-3), and the 1e-4 tolerance is a real test.
 FAMILIES = {
     "hrnet": ("common/models/topdown_hrnet_tiny.py", ["model.head.init_std=0.3"]),
-    "simplebaseline": (
-        "common/models/topdown_simplebaseline_tiny.py",
-        # three deconvolutions as R-152's head: stride-4 heatmaps, the codec's 48x64
-        [
-            "model.head.deconv_out_channels=[32,32,32]",
-            "model.head.deconv_kernel_sizes=[4,4,4]",
-            "model.head.init_std=0.03",
-        ],
-    ),
+    "simplebaseline": ("common/models/topdown_simplebaseline_tiny.py", ["model.head.init_std=0.03"]),
     "vitpose": ("common/models/topdown_vitpose_tiny.py", ["model.head.init_std=0.07"]),
     "srpose": ("common/models/topdown_srpose_tiny.py", ["model.head.init_std=0.07"]),
 }
