@@ -1,4 +1,5 @@
-"""The standard top-down recipe (reference §1.1, §7): Adam 5e-4, 210 epochs, 500-iteration linear warm-up
+"""The standard top-down recipe (MMPose's ``configs/body_2d_keypoint/topdown_heatmap/coco/
+td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``): Adam 5e-4, 210 epochs, 500-iteration linear warm-up
 from x0.001, LR x0.1 at epochs 170 and 200; evaluate and checkpoint every 10 epochs.
 
 Iterations per epoch = ceil(person instances / total batch): COCO train2017 has 149,813 instances, so
@@ -22,7 +23,13 @@ from ljof.engine import (
 train = model_zoo.get_config("common/train.py").train
 train.update(epoch_train_settings(num_instances=COCO_TRAIN_INSTANCES, total_batch_size=512))
 train.output_dir = "./output"
-train.amp.enabled = True  # on CUDA only; CPU runs ignore it
+# mixed precision: float16 + GradScaler on CUDA (detectron2's AMPTrainer); bfloat16 autocast on a CPU
+# device, where cpu_dtype "auto" takes bf16 only if the CPU has it in hardware (AVX512-BF16/AMX, Arm BF16)
+train.amp.enabled = True
+train.amp.cpu_dtype = "auto"  # "auto" | "bfloat16" | "float32"
+train.amp.eval_dtype = "float32"  # evaluation: exact float32 numbers; "bfloat16" for faster inference
+# "auto": channels_last for convolutional models on a CPU device | "channels_last" | "contiguous"
+train.memory_format = "auto"
 train.device = "cuda"
 train.hooks = []  # read by tools/lazyconfig_train_net.py (after LRScheduler, before the checkpointer)
 train.seed = 42
