@@ -95,9 +95,7 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
         return torch.float32
     native, reason = native_bf16_support()
     dtype = torch.bfloat16 if native else torch.float32
-    logger.info(
-        "CPU mixed precision: %s (train.amp.cpu_dtype=auto: %s)", str(dtype)[6:], reason
-    )
+    logger.info("CPU mixed precision: %s (train.amp.cpu_dtype=auto: %s)", str(dtype)[6:], reason)
     return dtype
 
 

@@ -35,7 +35,9 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 def _to_float32(value):
     if isinstance(value, torch.Tensor):
-        return value.float() if value.is_floating_point() and value.dtype != torch.float32 else value
+        return (
+            value.float() if value.is_floating_point() and value.dtype != torch.float32 else value
+        )
     if isinstance(value, (list, tuple)):
         return type(value)(_to_float32(v) for v in value)
     if isinstance(value, dict):

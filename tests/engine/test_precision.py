@@ -69,25 +69,31 @@ class TestDtypeChoice(unittest.TestCase):
 
     def test_arm_asks_onednn(self):
         for answer, dtype in ((True, torch.bfloat16), (False, torch.float32)):
-            with _Patched(_cpu_has(False, False, machine="aarch64")), mock.patch.object(
-                torch.ops.mkldnn, "_is_mkldnn_bf16_supported", return_value=answer
+            with (
+                _Patched(_cpu_has(False, False, machine="aarch64")),
+                mock.patch.object(
+                    torch.ops.mkldnn, "_is_mkldnn_bf16_supported", return_value=answer
+                ),
             ):
                 self.assertEqual(native_bf16_support()[0], answer)
                 self.assertEqual(resolve_cpu_dtype("auto"), dtype)
 
     def test_no_onednn_means_no_bf16(self):
-        with _Patched(_cpu_has(True, True)), mock.patch.object(
-            torch.backends.mkldnn, "is_available", return_value=False
+        with (
+            _Patched(_cpu_has(True, True)),
+            mock.patch.object(torch.backends.mkldnn, "is_available", return_value=False),
         ):
             native, reason = native_bf16_support()
         self.assertFalse(native)
         self.assertIn("oneDNN", reason)
 
     def test_explicit_values_and_errors(self):
-        with _Patched(_cpu_has(False, False)), self.assertLogs(
-            "ljof.engine.precision", level="WARNING"
-        ) as logs:
-            self.assertEqual(resolve_cpu_dtype("bfloat16"), torch.bfloat16)  # forced, with a warning
+        with (
+            _Patched(_cpu_has(False, False)),
+            self.assertLogs("ljof.engine.precision", level="WARNING") as logs,
+        ):
+            # forced: bfloat16, with a warning
+            self.assertEqual(resolve_cpu_dtype("bfloat16"), torch.bfloat16)
         self.assertIn("slow", "\n".join(logs.output))
         with _Patched(_cpu_has(True, True)):
             self.assertEqual(resolve_cpu_dtype("float32"), torch.float32)
@@ -106,8 +112,9 @@ class TestDtypeChoice(unittest.TestCase):
             (_train_cfg(device="cuda"), True, AMPTrainer),  # detectron2's fp16 AMP on CUDA
         ]
         for cfg, native, cls in cases:
-            with _Patched(_cpu_has(native, False)), mock.patch(
-                "torch.cuda.amp.GradScaler", return_value=None
+            with (
+                _Patched(_cpu_has(native, False)),
+                mock.patch("torch.cuda.amp.GradScaler", return_value=None),
             ):
                 trainer = build_trainer(cfg, model, loader, opt)
             self.assertIs(type(trainer), cls, (OmegaConf.to_container(cfg), native))
@@ -145,7 +152,9 @@ class _ToyModel(nn.Module):
 
 def _toy_batch():
     g = torch.Generator().manual_seed(0)
-    return [{"image": torch.randn(3, 8, 6, generator=g), "target": torch.rand(4, 8, 6, generator=g)}]
+    return [
+        {"image": torch.randn(3, 8, 6, generator=g), "target": torch.rand(4, 8, 6, generator=g)}
+    ]
 
 
 class TestAutocastStep(unittest.TestCase):
@@ -227,7 +236,9 @@ class TestMemoryFormat(unittest.TestCase):
         self.assertIs(fmt, torch.channels_last)
         self.assertEqual([id(p) for p in model.parameters()], [id(p) for p in params])
         convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-        self.assertTrue(all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs))
+        self.assertTrue(
+            all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+        )
         seen = []
         model.backbone.register_forward_pre_hook(
             lambda m, a: seen.append(a[0].is_contiguous(memory_format=torch.channels_last))
