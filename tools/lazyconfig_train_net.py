@@ -45,6 +45,7 @@ from detectron2.engine import (  # noqa: E402
 )
 from detectron2.evaluation import inference_on_dataset, print_csv_format  # noqa: E402
 from detectron2.utils import comm  # noqa: E402
+from detectron2.utils.logger import setup_logger  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
 from ljof.data.datasets import add_register_argument, register_from_specs  # noqa: E402
@@ -178,6 +179,8 @@ def main(args):
     registered = register_from_specs(args.register)
     cfg = apply_registered_datasets(cfg, registered, args.eval_only)
     default_setup(cfg, args)
+    # detectron2's default_setup configures its own loggers; ljof's (precision, λ) go to the same places
+    setup_logger(cfg.train.output_dir, distributed_rank=comm.get_rank(), name="ljof")
 
     if args.eval_only:
         model = instantiate(cfg.model)

@@ -86,7 +86,11 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
     if name == "bfloat16":
         native, reason = native_bf16_support()
         if not native:
-            logger.warning("train.amp.cpu_dtype=bfloat16 although %s: expect slow steps", reason)
+            logger.warning(
+                "CPU mixed precision: bfloat16 (train.amp.cpu_dtype=bfloat16) although %s: expect "
+                "slow steps",
+                reason,
+            )
         else:
             logger.info("CPU mixed precision: bfloat16 (train.amp.cpu_dtype=bfloat16; %s)", reason)
         return torch.bfloat16
