@@ -10,6 +10,15 @@
    resolution (shortest edge 800, longest at most 1333) on a 640x480 generated image with
    ``--people`` people forced through the pose model (GT boxes), after one warm-up: images/s.
 
+3. ``--precision-ap``, instead of 1 and 2: trains the main-job baseline (``configs/main_job/baseline.py``,
+   the real training script, one torch thread as in the main job) in float32 twice (seeds 1 and 2: the
+   run-to-run noise) and under bfloat16 autocast once (seed 1), for the same iterations, evaluates each
+   on the generated occluded split (GT boxes, float32) and reports the APs, the bf16 - fp32 difference
+   next to the seed-to-seed difference, the training times, and the data loader's share: the median
+   ``data_time`` (waiting for the next batch) against the median step ``time`` from ``metrics.json``.
+
+       python benchmarks/bench_main_job.py --precision-ap [--iters 500] [--data-root DIR]
+
 Ends with one JSON line of the figures.
 """
 
@@ -17,6 +26,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,14 +98,117 @@ def bench_end_to_end(num_images: int, people: int, threads: int):
     return num_images / seconds, seconds / num_images
 
 
+# (label, train.amp.cpu_dtype, train.seed)
+PRECISION_RUNS = (
+    ("fp32_seed1", "float32", 1),
+    ("fp32_seed2", "float32", 2),
+    ("bf16_seed1", "bfloat16", 1),
+)
+
+
+def _median_metric(metrics_json: str, key: str):
+    values = []
+    with open(metrics_json) as f:
+        for line in f:
+            row = json.loads(line)
+            if key in row and row.get("iteration", 0) > 0:  # iteration 0 includes start-up
+                values.append(row[key])
+    return round(statistics.median(values), 4) if values else None
+
+
+def precision_ap(args):
+    """Section 3 of the module docstring; returns the figures."""
+    from detectron2.config import instantiate
+    from detectron2.evaluation import inference_on_dataset
+
+    from ljof.checkpoint import PoseCheckpointer
+    from ljof.engine import native_bf16_support
+    from ljof.evaluation import TopDownKeypointEvaluator
+    from ljof.synthetic import generate_dataset, is_generated, register_synthetic_datasets
+
+    work = tempfile.mkdtemp(prefix="ljof_precision_ap_")
+    data_root = os.path.abspath(args.data_root or os.path.join(work, "data"))
+    if not is_generated(data_root):
+        print(f"generating the synthetic dataset in {data_root}", flush=True)
+        generate_dataset(data_root, seed=0)
+    names = register_synthetic_datasets(data_root)
+    env = dict(os.environ, LJOF_SYNTHETIC_ROOT=data_root, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+    config = os.path.join(ROOT, "configs", "main_job", "baseline.py")
+    native, reason = native_bf16_support()
+    load_start = os.getloadavg()[0]
+    print(f"native bf16: {native} ({reason}); load average {load_start:.2f}", flush=True)
+    runs = {}
+    for label, dtype, seed in PRECISION_RUNS:
+        out = os.path.join(work, label)
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "lazyconfig_train_net.py")]
+        cmd += ["--config-file", config, f"train.output_dir={out}", f"train.max_iter={args.iters}"]
+        cmd += [f"train.seed={seed}", "train.amp.enabled=True", f"train.amp.cpu_dtype={dtype}"]
+        print("running:", " ".join(cmd), flush=True)
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"training {label} failed:\n{proc.stderr[-3000:]}")
+        cfg = LazyConfig.load(config)
+        cfg.dataloader.test.dataset.names = names["occluded"]
+        model = instantiate(cfg.model).eval()
+        PoseCheckpointer(model).load(os.path.join(out, "model_final.pth"))
+        evaluator = TopDownKeypointEvaluator(
+            names["occluded"], output_dir=os.path.join(out, "eval"), distributed=False
+        )
+        torch.set_num_threads(1)
+        result = inference_on_dataset(model, instantiate(cfg.dataloader.test), evaluator)
+        metrics = os.path.join(out, "metrics.json")
+        runs[label] = {
+            "cpu_dtype": dtype,
+            "seed": seed,
+            "AP": round(float(result["keypoints"]["AP"]), 4),
+            "AP50": round(float(result["keypoints"]["AP50"]), 4),
+            "train_s": round(seconds, 1),
+            "median_step_s": _median_metric(metrics, "time"),
+            "median_data_time_s": _median_metric(metrics, "data_time"),
+        }
+        print(f"{label}: {runs[label]}", flush=True)
+    noise = abs(runs["fp32_seed1"]["AP"] - runs["fp32_seed2"]["AP"])
+    diff = runs["bf16_seed1"]["AP"] - runs["fp32_seed1"]["AP"]
+    print(f"\nmain-job baseline, {args.iters} iterations, occluded split (GT boxes):")
+    print(f"{'run':<12}{'AP':>7}{'AP50':>7}{'train s':>9}{'step s':>8}{'data s':>8}")
+    for label, r in runs.items():
+        print(
+            f"{label:<12}{100 * r['AP']:7.1f}{100 * r['AP50']:7.1f}{r['train_s']:9.0f}"
+            f"{r['median_step_s']:8.3f}{r['median_data_time_s']:8.4f}"
+        )
+    print(
+        f"bf16 - fp32 (seed 1): {100 * diff:+.1f} AP; fp32 seed 1 vs seed 2: {100 * noise:.1f} AP"
+    )
+    return {
+        "iters": args.iters,
+        "native_bf16": native,
+        "native_bf16_reason": reason,
+        "runs": runs,
+        "bf16_minus_fp32_AP": round(diff, 4),
+        "fp32_seed_noise_AP": round(noise, 4),
+        "bf16_within_noise": abs(diff) <= noise,
+        "load_avg_1min_start": round(load_start, 2),
+        "load_avg_1min_end": round(os.getloadavg()[0], 2),
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--precision-ap", action="store_true", help="section 3 instead of 1 and 2")
+    p.add_argument("--iters", type=int, default=500, help="--precision-ap: iterations per run")
+    p.add_argument("--data-root", default=None, help="--precision-ap: generated dataset folder")
     p.add_argument("--main-job-args", default="", help="options for tools/run_main_job.py")
     p.add_argument("--skip-main-job", action="store_true")
     p.add_argument("--images", type=int, default=3, help="timed images end to end (%(default)s)")
     p.add_argument("--people", type=int, default=3, help="people per image (%(default)s)")
     p.add_argument("--threads", type=int, default=2, help="torch threads end to end (%(default)s)")
     args = p.parse_args()
+    if args.precision_ap:
+        print(json.dumps(precision_ap(args)))
+        return
 
     figures = {}
     if not args.skip_main_job:
