@@ -263,11 +263,14 @@ def precision(args):
         cmd = [sys.executable, os.path.abspath(__file__), "--precision", "--only", name]
         cmd += ["--rounds", str(args.rounds), "--threads", str(torch.get_num_threads())]
         cmd += ["--variants", *args.variants]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        lines = proc.stdout.strip().splitlines()
-        print("\n".join(line for line in lines[:-1] if line.startswith("[")), flush=True)
-        if proc.returncode != 0:
-            sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        lines = []
+        for line in proc.stdout:  # the child's rounds as they come
+            lines.append(line.rstrip("\n"))
+            if line.startswith("["):
+                print(lines[-1], flush=True)
+        if proc.wait() != 0:
+            sys.exit(f"{name} failed (exit {proc.returncode}); its errors are above")
         results[name] = json.loads(lines[-1])
     load_end = os.getloadavg()
     first = args.variants[0]
