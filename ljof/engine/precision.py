@@ -104,12 +104,13 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
 
 
 def conv_weight_fraction(model: nn.Module) -> float:
-    """Fraction of the model's weight elements that belong to 2-D convolutions (0 for no weights)."""
+    """Fraction of the model's parameter elements that are weights of 2-D convolutions (``Conv2d``,
+    ``ConvTranspose2d``); 0 for a model without parameters."""
     conv = total = 0
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
             total += p.numel()
-            if isinstance(module, nn.Conv2d) and name == "weight":
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and name == "weight":
                 conv += p.numel()
     return conv / total if total else 0.0
 
@@ -119,8 +120,8 @@ def resolve_memory_format(name: str, model: nn.Module, device) -> torch.memory_f
     ``train.memory_format``.
 
     Args:
-        name: ``"auto"`` (channels_last on a CPU device when at least half of the model's weight
-            elements are ``Conv2d`` weights, else contiguous), ``"channels_last"`` or ``"contiguous"``.
+        name: ``"auto"`` (channels_last on a CPU device when :func:`conv_weight_fraction` is at
+            least 0.5, else contiguous), ``"channels_last"`` or ``"contiguous"``.
         model: the (unwrapped) model, for ``"auto"``.
         device: the training device (``train.device``).
 
@@ -142,8 +143,8 @@ def resolve_memory_format(name: str, model: nn.Module, device) -> torch.memory_f
     frac = conv_weight_fraction(model)
     fmt = torch.channels_last if frac >= 0.5 else torch.contiguous_format
     logger.info(
-        "memory format: %s (train.memory_format=auto: %.0f%% of the weights are Conv2d weights; "
-        "channels_last from 50%%)",
+        "memory format: %s (train.memory_format=auto: %.0f%% of the parameters are 2-D convolution "
+        "weights; channels_last from 50%%)",
         "channels_last" if fmt is torch.channels_last else "contiguous",
         100 * frac,
     )
