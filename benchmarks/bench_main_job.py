@@ -17,7 +17,10 @@
    next to the seed-to-seed difference, the training times, and the data loader's share: the median
    ``data_time`` (waiting for the next batch) against the median step ``time`` from ``metrics.json``.
 
-       python benchmarks/bench_main_job.py --precision-ap [--iters 500] [--data-root DIR]
+   The float32 model of seed 1 is also evaluated in channels_last and under bf16 inference.
+
+       python benchmarks/bench_main_job.py --precision-ap [--iters 500] [--data-root DIR] \\
+           [--work-dir DIR [--skip-training]]
 
 Ends with one JSON line of the figures.
 """
@@ -116,17 +119,36 @@ def _median_metric(metrics_json: str, key: str):
     return round(statistics.median(values), 4) if values else None
 
 
-def precision_ap(args):
-    """Section 3 of the module docstring; returns the figures."""
+def _evaluate(config, dataset, weights, output_dir, *, channels_last=False, bf16=False):
+    """OKS AP of a trained main-job model on ``dataset`` (GT boxes), one torch thread; float32 unless
+    ``bf16`` (``train.amp.eval_dtype="bfloat16"``), contiguous unless ``channels_last``."""
     from detectron2.config import instantiate
     from detectron2.evaluation import inference_on_dataset
 
     from ljof.checkpoint import PoseCheckpointer
-    from ljof.engine import native_bf16_support
+    from ljof.engine import inference_autocast, prepare_memory_format
     from ljof.evaluation import TopDownKeypointEvaluator
+
+    cfg = LazyConfig.load(config)
+    cfg.dataloader.test.dataset.names = dataset
+    cfg.train.memory_format = "channels_last" if channels_last else "contiguous"
+    cfg.train.amp.eval_dtype = "bfloat16" if bf16 else "float32"
+    model = instantiate(cfg.model).eval()
+    PoseCheckpointer(model).load(weights)
+    prepare_memory_format(model, cfg.train)
+    evaluator = TopDownKeypointEvaluator(dataset, output_dir=output_dir, distributed=False)
+    torch.set_num_threads(1)
+    with inference_autocast(cfg.train):
+        result = inference_on_dataset(model, instantiate(cfg.dataloader.test), evaluator)
+    return {k: round(float(result["keypoints"][k]), 4) for k in ("AP", "AP50", "AR")}
+
+
+def precision_ap(args):
+    """Section 3 of the module docstring; returns the figures."""
+    from ljof.engine import native_bf16_support
     from ljof.synthetic import generate_dataset, is_generated, register_synthetic_datasets
 
-    work = tempfile.mkdtemp(prefix="ljof_precision_ap_")
+    work = os.path.abspath(args.work_dir or tempfile.mkdtemp(prefix="ljof_precision_ap_"))
     data_root = os.path.abspath(args.data_root or os.path.join(work, "data"))
     if not is_generated(data_root):
         print(f"generating the synthetic dataset in {data_root}", flush=True)
@@ -141,47 +163,59 @@ def precision_ap(args):
     runs = {}
     for label, dtype, seed in PRECISION_RUNS:
         out = os.path.join(work, label)
-        cmd = [sys.executable, os.path.join(ROOT, "tools", "lazyconfig_train_net.py")]
-        cmd += ["--config-file", config, f"train.output_dir={out}", f"train.max_iter={args.iters}"]
-        cmd += [f"train.seed={seed}", "train.amp.enabled=True", f"train.amp.cpu_dtype={dtype}"]
-        print("running:", " ".join(cmd), flush=True)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
-        seconds = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise RuntimeError(f"training {label} failed:\n{proc.stderr[-3000:]}")
-        cfg = LazyConfig.load(config)
-        cfg.dataloader.test.dataset.names = names["occluded"]
-        model = instantiate(cfg.model).eval()
-        PoseCheckpointer(model).load(os.path.join(out, "model_final.pth"))
-        evaluator = TopDownKeypointEvaluator(
-            names["occluded"], output_dir=os.path.join(out, "eval"), distributed=False
-        )
-        torch.set_num_threads(1)
-        result = inference_on_dataset(model, instantiate(cfg.dataloader.test), evaluator)
+        seconds = None
+        if not args.skip_training:
+            cmd = [sys.executable, os.path.join(ROOT, "tools", "lazyconfig_train_net.py")]
+            cmd += ["--config-file", config, f"train.output_dir={out}"]
+            cmd += [f"train.max_iter={args.iters}", f"train.seed={seed}"]
+            cmd += ["train.amp.enabled=True", f"train.amp.cpu_dtype={dtype}"]
+            print("running:", " ".join(cmd), flush=True)
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+            seconds = round(time.perf_counter() - start, 1)
+            if proc.returncode != 0:
+                raise RuntimeError(f"training {label} failed:\n{proc.stderr[-3000:]}")
+        weights = os.path.join(out, "model_final.pth")
+        result = _evaluate(config, names["occluded"], weights, os.path.join(out, "eval"))
         metrics = os.path.join(out, "metrics.json")
         runs[label] = {
             "cpu_dtype": dtype,
             "seed": seed,
-            "AP": round(float(result["keypoints"]["AP"]), 4),
-            "AP50": round(float(result["keypoints"]["AP50"]), 4),
-            "train_s": round(seconds, 1),
+            **result,
+            "train_s": seconds,
             "median_step_s": _median_metric(metrics, "time"),
             "median_data_time_s": _median_metric(metrics, "data_time"),
         }
         print(f"{label}: {runs[label]}", flush=True)
+    # the evaluation side: the float32 model of seed 1 evaluated in channels_last and in bf16
+    weights = os.path.join(work, "fp32_seed1", "model_final.pth")
+    evals = {
+        "fp32_contiguous": {k: runs["fp32_seed1"][k] for k in ("AP", "AP50", "AR")},
+        "fp32_channels_last": _evaluate(
+            config, names["occluded"], weights, os.path.join(work, "eval_cl"), channels_last=True
+        ),
+        "bf16_channels_last": _evaluate(
+            config,
+            names["occluded"],
+            weights,
+            os.path.join(work, "eval_bf16"),
+            channels_last=True,
+            bf16=True,
+        ),
+    }
     noise = abs(runs["fp32_seed1"]["AP"] - runs["fp32_seed2"]["AP"])
     diff = runs["bf16_seed1"]["AP"] - runs["fp32_seed1"]["AP"]
-    print(f"\nmain-job baseline, {args.iters} iterations, occluded split (GT boxes):")
+    print(f"\nmain-job baseline, {args.iters} iterations, occluded split (GT boxes), in {work}:")
     print(f"{'run':<12}{'AP':>7}{'AP50':>7}{'train s':>9}{'step s':>8}{'data s':>8}")
     for label, r in runs.items():
         print(
-            f"{label:<12}{100 * r['AP']:7.1f}{100 * r['AP50']:7.1f}{r['train_s']:9.0f}"
+            f"{label:<12}{100 * r['AP']:7.1f}{100 * r['AP50']:7.1f}{r['train_s'] or 0:9.0f}"
             f"{r['median_step_s']:8.3f}{r['median_data_time_s']:8.4f}"
         )
     print(
         f"bf16 - fp32 (seed 1): {100 * diff:+.1f} AP; fp32 seed 1 vs seed 2: {100 * noise:.1f} AP"
     )
+    print("fp32_seed1 model evaluated as:", evals)
     return {
         "iters": args.iters,
         "native_bf16": native,
@@ -190,6 +224,7 @@ def precision_ap(args):
         "bf16_minus_fp32_AP": round(diff, 4),
         "fp32_seed_noise_AP": round(noise, 4),
         "bf16_within_noise": abs(diff) <= noise,
+        "evaluation_of_fp32_seed1": evals,
         "load_avg_1min_start": round(load_start, 2),
         "load_avg_1min_end": round(os.getloadavg()[0], 2),
     }
@@ -200,6 +235,12 @@ def main():
     p.add_argument("--precision-ap", action="store_true", help="section 3 instead of 1 and 2")
     p.add_argument("--iters", type=int, default=500, help="--precision-ap: iterations per run")
     p.add_argument("--data-root", default=None, help="--precision-ap: generated dataset folder")
+    p.add_argument(
+        "--work-dir", default=None, help="--precision-ap: runs folder (default: new temp)"
+    )
+    p.add_argument(
+        "--skip-training", action="store_true", help="--precision-ap: re-evaluate --work-dir's runs"
+    )
     p.add_argument("--main-job-args", default="", help="options for tools/run_main_job.py")
     p.add_argument("--skip-main-job", action="store_true")
     p.add_argument("--images", type=int, default=3, help="timed images end to end (%(default)s)")
