@@ -15,7 +15,8 @@ minus the plain MSE's), as a fraction of the baseline step. Targets (issue 6): L
 (``SimpleTrainer`` for float32, ``ljof.engine.CPUAutocastTrainer`` for bfloat16, whose losses run in
 float32) on a random batch of crops, for the main-job model (configs/main_job/baseline.py, batch 32,
 128x96), HRNet-W32 (batch 8, 256x192) and ViTPose-B (batch 8, 256x192). Variants fp32, fp32 +
-channels_last, bf16, bf16 + channels_last are interleaved round by round; each model runs in its own
+channels_last, bf16, bf16 + channels_last are interleaved round by round (in reverse order every other
+round, so that a changing load favours none); each model runs in its own
 process (its peak RSS is that process's); samples/s of the median step and ratios vs fp32. Targets
 (issue 13): bf16 + channels_last >= 2.2x fp32 for the main-job model, >= 2.0x for HRNet-W32 -- on a CPU
 with native bf16 (AVX512-BF16 / AMX / Arm BF16; the output says what this CPU has).
@@ -231,7 +232,8 @@ def _precision_child(args):
     times = {k: [] for k in args.variants}
     with EventStorage():
         for r in range(args.rounds + 1):
-            for key in args.variants:
+            # ABBA order: a load that rises or falls during the run favours no variant
+            for key in args.variants if r % 2 == 0 else args.variants[::-1]:
                 t, _ = _timed(trainers[key].run_step)
                 if r > 0:  # round 0 warms up allocators and oneDNN kernels
                     times[key].append(t)
