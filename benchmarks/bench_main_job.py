@@ -15,7 +15,8 @@
    run-to-run noise) and under bfloat16 autocast once (seed 1), for the same iterations, evaluates each
    on the generated occluded split (GT boxes, float32) and reports the APs, the bf16 - fp32 difference
    next to the seed-to-seed difference, the training times, and the data loader's share: the median
-   ``data_time`` (waiting for the next batch) against the median step ``time`` from ``metrics.json``.
+   ``data_time`` (waiting for the next batch) against the median step ``time`` from ``metrics.json``,
+   and the mapper's CPU time per batch with its image-decoding part.
 
    The float32 model of seed 1 is also evaluated in channels_last and under bf16 inference.
 
@@ -143,6 +144,42 @@ def _evaluate(config, dataset, weights, output_dir, *, channels_last=False, bf16
     return {k: round(float(result["keypoints"][k]), 4) for k in ("AP", "AP50", "AR")}
 
 
+def _mapper_cost(config, dataset, batches: int = 6, batch: int = 32):
+    """CPU seconds per training batch of the main job's mapper, and of its image decoding alone
+    (``read_image_for_crop`` at full size), in this process (one thread); medians over ``batches``
+    batches after one warm-up batch."""
+    from detectron2.config import instantiate
+
+    from ljof.data import get_topdown_dataset
+    from ljof.data.image_io import read_image_for_crop
+
+    cfg = LazyConfig.load(config)
+    mapper = instantiate(cfg.dataloader.train.mapper)
+    records = get_topdown_dataset(dataset)
+    rng = np.random.default_rng(0)
+    np.random.seed(0)
+    map_s, decode_s = [], []
+    for i in range(batches + 1):
+        chosen = [records[j] for j in rng.choice(len(records), batch)]
+        t = time.process_time()
+        for r in chosen:
+            mapper(r)
+        t_map = time.process_time() - t
+        t = time.process_time()
+        for r in chosen:
+            read_image_for_crop(r["file_name"])
+        t_decode = time.process_time() - t
+        if i > 0:
+            map_s.append(t_map)
+            decode_s.append(t_decode)
+    return {
+        "batch": batch,
+        "train_records": len(records),
+        "map_cpu_s_per_batch": round(statistics.median(map_s), 4),
+        "decode_cpu_s_per_batch": round(statistics.median(decode_s), 4),
+    }
+
+
 def precision_ap(args):
     """Section 3 of the module docstring; returns the figures."""
     from ljof.engine import native_bf16_support
@@ -203,6 +240,7 @@ def precision_ap(args):
             bf16=True,
         ),
     }
+    loading = _mapper_cost(config, names["train"])
     noise = abs(runs["fp32_seed1"]["AP"] - runs["fp32_seed2"]["AP"])
     diff = runs["bf16_seed1"]["AP"] - runs["fp32_seed1"]["AP"]
     print(f"\nmain-job baseline, {args.iters} iterations, occluded split (GT boxes), in {work}:")
@@ -216,6 +254,10 @@ def precision_ap(args):
         f"bf16 - fp32 (seed 1): {100 * diff:+.1f} AP; fp32 seed 1 vs seed 2: {100 * noise:.1f} AP"
     )
     print("fp32_seed1 model evaluated as:", evals)
+    print(
+        f"data loading: the train mapper takes {loading['map_cpu_s_per_batch']:.3f} CPU-s per batch "
+        f"of {loading['batch']}, of which decoding {loading['decode_cpu_s_per_batch']:.3f}"
+    )
     return {
         "iters": args.iters,
         "native_bf16": native,
@@ -225,6 +267,7 @@ def precision_ap(args):
         "fp32_seed_noise_AP": round(noise, 4),
         "bf16_within_noise": abs(diff) <= noise,
         "evaluation_of_fp32_seed1": evals,
+        "data_loading": loading,
         "load_avg_1min_start": round(load_start, 2),
         "load_avg_1min_end": round(os.getloadavg()[0], 2),
     }
