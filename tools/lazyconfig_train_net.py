@@ -12,7 +12,12 @@ Same flags and behaviour as detectron2's ``tools/lazyconfig_train_net.py`` (writ
 * ``--register NAME=JSON:IMAGE_ROOT[:coco|crowdpose]`` (repeatable) registers a COCO-format keypoint
   dataset and puts it in place of the config's datasets: with one, it is trained on and evaluated; with
   several, the first is trained on and the others are evaluated (with ``--eval-only`` all are evaluated);
-* ``--num-gpus N`` without CUDA starts N CPU processes (gloo).
+* ``--num-gpus N`` without CUDA starts N CPU processes (gloo);
+* ``train.amp.enabled`` on a CPU device trains under bfloat16 autocast where the CPU has bf16 in
+  hardware (``train.amp.cpu_dtype``: ``auto``, ``bfloat16``, ``float32``), losses in float32; on CUDA it
+  is detectron2's ``AMPTrainer``; ``train.memory_format`` (``auto``, ``channels_last``, ``contiguous``)
+  puts convolutional models and their batches in channels_last on the CPU; evaluation runs in float32
+  unless ``train.amp.eval_dtype="bfloat16"`` (``ljof.engine.trainer``, ``ljof.engine.precision``).
 
 Examples::
 
@@ -32,8 +37,6 @@ import os  # noqa: E402
 import torch  # noqa: E402
 from detectron2.config import LazyConfig, instantiate  # noqa: E402
 from detectron2.engine import (  # noqa: E402
-    AMPTrainer,
-    SimpleTrainer,
     create_ddp_model,
     default_argument_parser,
     default_setup,
@@ -42,10 +45,16 @@ from detectron2.engine import (  # noqa: E402
 )
 from detectron2.evaluation import inference_on_dataset, print_csv_format  # noqa: E402
 from detectron2.utils import comm  # noqa: E402
+from detectron2.utils.logger import setup_logger  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
 from ljof.data.datasets import add_register_argument, register_from_specs  # noqa: E402
-from ljof.engine import launch  # noqa: E402
+from ljof.engine import (  # noqa: E402
+    build_trainer,
+    inference_autocast,
+    launch,
+    prepare_memory_format,
+)
 
 logger = logging.getLogger("ljof")
 
@@ -83,9 +92,10 @@ def do_test(cfg, model):
         cfg.dataloader.test.dataset.names = name
         cfg.dataloader.evaluator.dataset_name = name
         cfg.dataloader.evaluator.output_dir = os.path.join(cfg.train.output_dir, "inference", name)
-        ret = inference_on_dataset(
-            model, instantiate(cfg.dataloader.test), instantiate(cfg.dataloader.evaluator)
-        )
+        with inference_autocast(cfg.train):  # float32 unless train.amp.eval_dtype="bfloat16"
+            ret = inference_on_dataset(
+                model, instantiate(cfg.dataloader.test), instantiate(cfg.dataloader.evaluator)
+            )
         if comm.is_main_process():
             logger.info("Evaluation results on %s:", name)
             print_csv_format(ret)
@@ -110,27 +120,20 @@ def do_train(args, cfg):
         cfg: a LazyConfig with ``model``, ``dataloader`` (``train``, ``test``, ``evaluator``),
             ``optimizer``, ``lr_multiplier`` and ``train`` (``output_dir``, ``init_checkpoint``,
             ``max_iter``, ``amp``, ``ddp``, ``checkpointer``, ``eval_period``, ``log_period``,
-            ``device``, optional ``hooks``).
+            ``device``, optional ``hooks``, ``memory_format``).
     """
     model = instantiate(cfg.model)
     logger.info("Model:\n%s", model)
     model.to(cfg.train.device)
+    prepare_memory_format(model, cfg.train)  # train.memory_format (channels_last on CPU convnets)
 
     cfg.optimizer.params.model = model
     optim = instantiate(cfg.optimizer)
     train_loader = instantiate(cfg.dataloader.train)
 
     model = create_ddp_model(model, **_ddp_kwargs(cfg))
-    use_amp = (
-        bool(cfg.train.amp.enabled)
-        and torch.cuda.is_available()
-        and "cuda" in str(cfg.train.device)
-    )
-    if cfg.train.amp.enabled and not use_amp:
-        logger.warning(
-            "train.amp.enabled is set but training runs on %s: AMP is off", cfg.train.device
-        )
-    trainer = (AMPTrainer if use_amp else SimpleTrainer)(model, train_loader, optim)
+    # train.amp: detectron2's AMPTrainer on CUDA, bfloat16 autocast on CPUs that have it natively
+    trainer = build_trainer(cfg.train, model, train_loader, optim)
     # PoseCheckpointer = DetectionCheckpointer that also converts published pose/ImageNet weights
     checkpointer = PoseCheckpointer(_unwrap(model), cfg.train.output_dir, trainer=trainer)
 
@@ -176,10 +179,13 @@ def main(args):
     registered = register_from_specs(args.register)
     cfg = apply_registered_datasets(cfg, registered, args.eval_only)
     default_setup(cfg, args)
+    # detectron2's default_setup configures its own loggers; ljof's (precision, λ) go to the same places
+    setup_logger(cfg.train.output_dir, distributed_rank=comm.get_rank(), name="ljof")
 
     if args.eval_only:
         model = instantiate(cfg.model)
         model.to(cfg.train.device)
+        prepare_memory_format(model, cfg.train)
         model = create_ddp_model(model, **_ddp_kwargs(cfg))
         PoseCheckpointer(_unwrap(model)).load(cfg.train.init_checkpoint)
         return do_test(cfg, model)

@@ -30,7 +30,13 @@ train.update(
     )
 )
 train.output_dir = "./output"
-train.amp.enabled = True  # on CUDA only; CPU runs ignore it
+# mixed precision: float16 + GradScaler on CUDA (detectron2's AMPTrainer); bfloat16 autocast on a CPU
+# device, where cpu_dtype "auto" takes bf16 only if the CPU has it in hardware (AVX512-BF16/AMX, Arm BF16)
+train.amp.enabled = True
+train.amp.cpu_dtype = "auto"  # "auto" | "bfloat16" | "float32"
+train.amp.eval_dtype = "float32"  # evaluation: exact float32 numbers; "bfloat16" for faster inference
+# "auto": channels_last for convolutional models on a CPU device | "channels_last" | "contiguous"
+train.memory_format = "auto"
 train.device = "cuda"
 train.hooks = []  # read by tools/lazyconfig_train_net.py (after LRScheduler, before the checkpointer)
 train.seed = 42

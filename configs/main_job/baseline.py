@@ -42,7 +42,8 @@ lr_multiplier = L(WarmupParamScheduler)(
 
 train.init_checkpoint = ""  # from scratch
 train.device = "cpu"
-train.amp.enabled = False
+train.amp.enabled = True  # bfloat16 autocast where the CPU has it natively (train.amp.cpu_dtype="auto")
+train.memory_format = "auto"  # channels_last: the HRNet is convolutional (see docs/training.md)
 train.max_iter = 500
 train.eval_period = 0  # tools/run_main_job.py evaluates the final models
 train.checkpointer = dict(period=100000, max_to_keep=1)  # only model_final.pth

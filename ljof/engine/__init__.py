@@ -1,4 +1,5 @@
-"""Engine: training hooks (the λ schedule of the Dynamic Structure Loss) and schedule helpers."""
+"""Engine: training loops by device and precision, hooks (the λ schedule of the Dynamic Structure Loss),
+schedule helpers, launch."""
 
 from .hooks import LimbLambdaHook, find_lambda_modules
 from .lambda_schedules import (
@@ -20,3 +21,17 @@ from .schedules import (
 )
 from .launch import launch
 from .loaders import build_topdown_test_loader
+from .precision import (
+    conv_weight_fraction,
+    inference_autocast,
+    native_bf16_support,
+    resolve_cpu_dtype,
+    resolve_memory_format,
+)
+from .trainer import (
+    CPUAutocastTrainer,
+    build_trainer,
+    channels_last_inputs,
+    prepare_memory_format,
+    run_in_float32,
+)

@@ -1,7 +1,7 @@
 """λ(t) schedules of the Dynamic Structure Loss, as pure functions of training progress.
 
 ``progress`` t is the fraction of training done, ``iteration / max_iter`` (= fractional epoch / total
-epochs, design.md §2), clamped to [0, 1]. The paper (its Fig. 5, Table 8) compares four schemes; its
+epochs), clamped to [0, 1]. The paper (its Fig. 5, Table 8) compares four schemes; its
 exact numbers are not recoverable, so the defaults are this project's: λ_min = 0, λ_max = 1, step
 milestone at one third of training, exponential rate 5.
 """

@@ -1,4 +1,5 @@
-"""Learning-rate schedules and training lengths expressed in epochs (MMPose's recipe, reference §1.1).
+"""Learning-rate schedules and training lengths expressed in epochs (MMPose's recipe:
+``configs/body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``).
 
 detectron2 counts iterations; the papers count epochs. With ``N`` person instances and a total batch
 of ``B`` (all GPUs together), one epoch is ``ceil(N / B)`` iterations (MMPose's loader keeps the last,
@@ -29,7 +30,8 @@ __all__ = [
 ]
 
 # Person instances the top-down loader yields per epoch (GT boxes, num_keypoints > 0, not crowd).
-# COCO: the public HRNet training log (reference §1.6).
+# COCO: what HRNet's COCO loader reports for train2017, "=> load 149813 samples"
+# (github.com/leoxiaobin/deep-high-resolution-net.pytorch, lib/dataset/coco.py).
 COCO_TRAIN_INSTANCES = 149813
 # CrowdPose trainval (train 10,000 + val 2,000 images): instances with num_keypoints > 0 and not crowd,
 # as MMPose filters them. Approximate (no annotation file here); the exact count only moves epoch

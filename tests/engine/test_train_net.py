@@ -120,12 +120,15 @@ class TestTrainNet(unittest.TestCase):
             + CPU_SMALL
         )
         cmd += ["train.max_iter=2", "train.eval_period=2", f"train.output_dir={out}"]
+        # under bfloat16 autocast with channels_last (DDP gradients of NHWC weights over gloo)
+        cmd += ["train.amp.cpu_dtype=bfloat16", "train.memory_format=channels_last"]
         env = dict(os.environ, OMP_NUM_THREADS="1")
         proc = subprocess.run(
             cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=600
         )
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("World size: 2", proc.stdout + proc.stderr)
+        self.assertIn("CPU mixed precision: bfloat16", proc.stdout + proc.stderr)
         metrics = read_metrics(out)
         self.assertIn("loss_limb", metrics[1])
         self.assertIn("fx2/keypoints/AP", metrics[2])  # the final evaluation, logged at max_iter
@@ -150,10 +153,28 @@ class TestTrainNet(unittest.TestCase):
                 self.assertTrue(os.path.exists(os.path.join(out, "model_final.pth")))
 
     def test_resume_continues_lambda_and_lr(self):
+        self._check_resume()
+
+    def test_resume_with_bf16_autocast_and_channels_last(self):
+        """--resume under CPU mixed precision: the loop, λ and LR continue; weights stay float32."""
+        with self.assertLogs("ljof.engine.precision") as logs:
+            self._check_resume(
+                amp=dict(enabled=True, cpu_dtype="bfloat16"), memory_format="channels_last"
+            )
+        text = "\n".join(logs.output)
+        self.assertIn("memory format: channels_last", text)
+        self.assertTrue("bfloat16" in text, text)
+        state = torch.load(
+            os.path.join(self.tmp, "part", "model_final.pth"), map_location="cpu", weights_only=True
+        )["model"]
+        self.assertTrue(all(v.dtype in (torch.float32, torch.int64) for v in state.values()))
+
+    def _check_resume(self, **train):
         def cfg_for(out, crash=None):
             cfg = _cpu_cfg(
                 "ljof_hrnet_w32_coco_256x192.py", max_iter=6, eval_period=0, output_dir=out
             )
+            cfg.train.update(train)
             cfg.train.checkpointer.period = 3
             cfg.train.hooks[0].schedule.kind = "linear"  # a different λ at every iteration
             # an LR that changes too: 6 iterations = 1 epoch of 12 instances at batch 2,
