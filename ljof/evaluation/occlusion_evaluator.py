@@ -2,22 +2,20 @@
 ``DatasetEvaluator``; combine it with ``TopDownKeypointEvaluator`` through ``DatasetEvaluators``."""
 
 import copy
-import itertools
 import json
 import logging
 import os
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 from detectron2.data import MetadataCatalog
-from detectron2.evaluation import DatasetEvaluator
-from detectron2.utils import comm
 
 from .occlusion_metrics import VISIBILITY_FLAGS, occlusion_metrics
 from .occlusion_plots import plot_per_joint
 from .occlusion_report import format_report
+from .topdown_evaluator import TopDownKeypointEvaluator
 
 __all__ = ["OcclusionEvaluator", "flatten_report"]
 
@@ -46,7 +44,7 @@ def flatten_report(report: Dict) -> "OrderedDict[str, float]":
     return out
 
 
-class OcclusionEvaluator(DatasetEvaluator):
+class OcclusionEvaluator(TopDownKeypointEvaluator):
     """AP by joint visibility, per-joint localisation by visibility and AP by occlusion level.
 
     Accepts the per-instance outputs of LJOF's ``TopDownPoseEstimator`` (``keypoints`` (K, 3) [x, y,
@@ -54,7 +52,9 @@ class OcclusionEvaluator(DatasetEvaluator):
     ``annotation_id`` (GT-box records: the person's own prediction is used for the per-joint table) and
     ``occluded_joints`` (set by :class:`~ljof.evaluation.occlusion_robustness.BlockOcclusionMapper`).
 
-    ``evaluate()`` returns ``{"occlusion": flat figures}`` (:func:`flatten_report`, percent); the full
+    The metadata checks, the protocol's options and the gathering across processes are
+    :class:`~ljof.evaluation.TopDownKeypointEvaluator`'s; ``evaluate()`` returns ``{"occlusion": flat
+    figures}`` (:func:`flatten_report`, percent); the full
     report is kept in ``self.report``. With ``output_dir`` it writes ``occlusion_metrics.json``,
     ``occlusion_table.txt`` and ``per_joint.png`` there.
     """
@@ -82,35 +82,24 @@ class OcclusionEvaluator(DatasetEvaluator):
             gt_json: overrides the dataset's ``json_file``.
             buckets, per_joint: compute the AP by occlusion level / the per-joint table.
         """
-        meta = MetadataCatalog.get(dataset_name)
-        self._dataset_name = dataset_name
-        self._gt_json = gt_json or meta.get("json_file")
-        self._keypoint_set = meta.get("keypoint_set")
-        self._sigmas = meta.get("keypoint_oks_sigmas")
-        self._keypoint_names = meta.get("keypoint_names")
-        if (
-            not self._gt_json
-            or self._keypoint_set is None
-            or not self._sigmas
-            or not self._keypoint_names
-        ):
-            raise ValueError(
-                f"dataset '{dataset_name}' lacks json_file / keypoint_set / keypoint_oks_sigmas / "
-                "keypoint_names metadata; register it with ljof.data.register_keypoint_dataset"
-            )
-        self._num_keypoints = len(self._sigmas)
-        self._output_dir = output_dir
-        self._distributed = distributed
-        self._protocol = dict(
-            rescore=rescore, keypoint_score_thr=keypoint_score_thr, oks_nms_thr=oks_nms_thr
+        super().__init__(
+            dataset_name,
+            output_dir=output_dir,
+            distributed=distributed,
+            rescore=rescore,
+            keypoint_score_thr=keypoint_score_thr,
+            oks_nms_thr=oks_nms_thr,
+            gt_json=gt_json,
         )
+        self._keypoint_names = MetadataCatalog.get(dataset_name).get("keypoint_names")
+        if not self._keypoint_names:
+            raise ValueError(
+                f"dataset '{dataset_name}' lacks keypoint_names metadata; register it with "
+                "ljof.data.register_keypoint_dataset"
+            )
         self._buckets = buckets
         self._per_joint = per_joint
         self.report: Optional[Dict] = None
-        self.reset()
-
-    def reset(self):
-        self._predictions: List[Dict] = []
 
     def process(self, inputs, outputs):
         """
@@ -139,13 +128,9 @@ class OcclusionEvaluator(DatasetEvaluator):
             self._predictions.append(record)
 
     def evaluate(self):
-        if self._distributed:
-            comm.synchronize()
-            predictions = list(itertools.chain(*comm.gather(self._predictions, dst=0)))
-            if not comm.is_main_process():
-                return {}
-        else:
-            predictions = self._predictions
+        predictions = self._gathered_predictions()
+        if predictions is None:
+            return {}
         with open(self._gt_json) as f:
             gt = json.load(f)
         self.report = occlusion_metrics(
@@ -157,7 +142,9 @@ class OcclusionEvaluator(DatasetEvaluator):
             buckets=self._buckets,
             per_joint=self._per_joint,
             source=f"predictions on '{self._dataset_name}'",
-            **self._protocol,
+            rescore=self._rescore,
+            keypoint_score_thr=self._keypoint_score_thr,
+            oks_nms_thr=self._oks_nms_thr,
         )
         table = format_report(self.report, title=f"Occlusion analysis on '{self._dataset_name}'")
         logger.info("\n" + table)

@@ -153,14 +153,18 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
             json.dump(rows, f)
         logger.info(f"Wrote {len(rows)} predictions to {path}")
 
+    def _gathered_predictions(self) -> Optional[List[Dict]]:
+        """Every process's predictions on the main process (None on the others)."""
+        if not self._distributed:
+            return self._predictions
+        comm.synchronize()
+        predictions = list(itertools.chain(*comm.gather(self._predictions, dst=0)))
+        return predictions if comm.is_main_process() else None
+
     def evaluate(self):
-        if self._distributed:
-            comm.synchronize()
-            predictions = list(itertools.chain(*comm.gather(self._predictions, dst=0)))
-            if not comm.is_main_process():
-                return {}
-        else:
-            predictions = self._predictions
+        predictions = self._gathered_predictions()
+        if predictions is None:
+            return {}
         if self._output_dir:
             os.makedirs(self._output_dir, exist_ok=True)
             self._write_predictions(predictions)
