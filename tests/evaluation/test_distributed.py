@@ -5,65 +5,51 @@ import ljof  # noqa: F401  (shims before detectron2)
 
 import json
 import os
-import socket
 import tempfile
 import unittest
 
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
+from detectron2.utils import comm
 
 from ljof.data.datasets import register_keypoint_dataset
+from ljof.engine import launch
 from ljof.evaluation import TopDownKeypointEvaluator
 from tests.common import fixture_path
 from tests.evaluation.test_protocol import ALIGNMENT_TARGET, alignment_predictions
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
-    dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size
+def _worker(out_dir: str) -> None:
+    rank, world_size = comm.get_rank(), comm.get_world_size()
+    name = "dist_eval_coco"
+    register_keypoint_dataset(
+        name, fixture_path("coco", "test_coco.json"), fixture_path("coco")
     )
-    try:
-        name = "dist_eval_coco"
-        register_keypoint_dataset(
-            name, fixture_path("coco", "test_coco.json"), fixture_path("coco")
-        )
-        preds = alignment_predictions()[rank::world_size]
-        evaluator = TopDownKeypointEvaluator(name, distributed=True, output_dir=out_dir)
-        evaluator.reset()
-        evaluator.process(
-            [{"image_id": p["image_id"]} for p in preds],
-            [
-                {
-                    "image_id": p["image_id"],
-                    "keypoints": torch.as_tensor(p["keypoints"]),
-                    "bbox_score": p["bbox_score"],
-                    "bbox_area": p["area"],
-                }
-                for p in preds
-            ],
-        )
-        result = evaluator.evaluate()
-        with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-            json.dump({"num_local": len(preds), "result": result}, f)
-    finally:
-        dist.destroy_process_group()
+    preds = alignment_predictions()[rank::world_size]
+    evaluator = TopDownKeypointEvaluator(name, distributed=True, output_dir=out_dir)
+    evaluator.reset()
+    evaluator.process(
+        [{"image_id": p["image_id"]} for p in preds],
+        [
+            {
+                "image_id": p["image_id"],
+                "keypoints": torch.as_tensor(p["keypoints"]),
+                "bbox_score": p["bbox_score"],
+                "bbox_area": p["area"],
+            }
+            for p in preds
+        ],
+    )
+    result = evaluator.evaluate()
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump({"num_local": len(preds), "result": result}, f)
 
 
 class TestDistributedEvaluation(unittest.TestCase):
     def test_two_process_gather(self):
         with tempfile.TemporaryDirectory() as tmp:
-            # spawn, as detectron2's launch: hotcoco's thread pool does not survive a fork of a process that
-            # has evaluated before (the child would deadlock)
-            mp.start_processes(
-                _worker, args=(2, _free_port(), tmp), nprocs=2, join=True, start_method="spawn"
-            )
+            # ljof.engine.launch spawns (hotcoco's thread pool does not survive a fork of a process
+            # that has evaluated before: the child would deadlock)
+            launch(_worker, 2, dist_url="auto", args=(tmp,))
             with open(os.path.join(tmp, "rank0.json")) as f:
                 rank0 = json.load(f)
             with open(os.path.join(tmp, "rank1.json")) as f:

@@ -6,22 +6,15 @@ import ljof  # noqa: F401  (shims before detectron2)
 import json
 import math
 import os
-import socket
 import tempfile
 
 import numpy as np
-import torch.distributed as dist
-import torch.multiprocessing as mp
+from detectron2.utils import comm
 
 from ljof.data import get_topdown_dataset
+from ljof.engine import launch
 from ljof.evaluation import OcclusionEvaluator
 from tests.evaluation.test_occlusion_evaluator import _fake_outputs, _register
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _samples():
@@ -41,17 +34,12 @@ def _evaluate(samples, outputs, distributed):
     return evaluator.evaluate()
 
 
-def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
-    dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size
-    )
-    try:
-        samples, outputs = _samples()
-        result = _evaluate(samples[rank::world_size], outputs[rank::world_size], True)
-        with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-            json.dump(result, f)
-    finally:
-        dist.destroy_process_group()
+def _worker(out_dir: str) -> None:
+    rank, world_size = comm.get_rank(), comm.get_world_size()
+    samples, outputs = _samples()
+    result = _evaluate(samples[rank::world_size], outputs[rank::world_size], True)
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
 
 
 def _same(a, b):
@@ -62,11 +50,9 @@ def _same(a, b):
 
 def test_two_process_gather():
     with tempfile.TemporaryDirectory() as tmp:
-        # spawn, as detectron2's launch: hotcoco's thread pool does not survive a fork of a process that
-        # has evaluated before (the child would deadlock)
-        mp.start_processes(
-            _worker, args=(2, _free_port(), tmp), nprocs=2, join=True, start_method="spawn"
-        )
+        # ljof.engine.launch spawns (hotcoco's thread pool does not survive a fork of a process
+        # that has evaluated before: the child would deadlock)
+        launch(_worker, 2, dist_url="auto", args=(tmp,))
         with open(os.path.join(tmp, "rank0.json")) as f:
             rank0 = json.load(f)
         with open(os.path.join(tmp, "rank1.json")) as f:
