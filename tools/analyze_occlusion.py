@@ -52,8 +52,7 @@ from ljof.evaluation.occlusion_report import format_curve, format_report  # noqa
 from ljof.evaluation.occlusion_robustness import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_BETA,
-    BlockOcclusionMapper,
-    curve_point,
+    robustness_curve,
 )
 
 logger = logging.getLogger("ljof.tools.analyze_occlusion")
@@ -156,14 +155,19 @@ def analyze_model(args, config_file, checkpoint, dataset, out_dir):
     report = _run(model, get_topdown_dataset(dataset), mapper, evaluator, args, cfg)
     curve = []
     if not args.no_robustness:
-        records = get_topdown_dataset(dataset, use_detections=False)
-        meta = MetadataCatalog.get(dataset)
-        for alpha in args.alphas:
-            occluding = BlockOcclusionMapper(
-                mapper, metadata=meta, alpha=alpha, beta=args.beta, seed=args.seed
-            )
-            ev = OcclusionEvaluator(dataset, distributed=False, buckets=False, **_protocol(args))
-            curve.append(curve_point(_run(model, records, occluding, ev, args, cfg), alpha))
+        curve, _ = robustness_curve(
+            model,
+            get_topdown_dataset(dataset, use_detections=False),
+            mapper=mapper,
+            dataset_name=dataset,
+            metadata=MetadataCatalog.get(dataset),
+            alphas=args.alphas,
+            beta=args.beta,
+            seed=args.seed,
+            batch_size=args.batch_size or int(cfg.dataloader.test.get("batch_size", 32)),
+            num_workers=args.workers,
+            protocol=_protocol(args),
+        )
     return report, curve
 
 

@@ -2,7 +2,7 @@
 """Generate LJOF's synthetic person-keypoint dataset (COCO format) with exact occlusion flags.
 
     python tools/generate_synthetic_data.py --root datasets/ljof_synthetic --seed 0 \
-        --train 600 --val 100 --occluded 200
+        --train 600 --val 200 --occluded 200
 
 Prints per split the fraction of labeled limb joints that are covered (v = 1) and ends with one JSON line
 of these figures.

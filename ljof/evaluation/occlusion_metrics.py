@@ -10,7 +10,7 @@ The per-joint localisation is :mod:`.occlusion_joints`.
 """
 
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from .occlusion_gt import (
 from .occlusion_joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
 from .protocol import PredictionArrays, apply_protocol
 
-__all__ = ["VISIBILITY_FLAGS", "occlusion_metrics"]
+__all__ = ["VISIBILITY_FLAGS", "occlusion_metrics", "prepare_occlusion_inputs"]
 
 
 def _oks_ap_percent(
@@ -67,6 +67,82 @@ def _bucket_rows(
     return rows
 
 
+def prepare_occlusion_inputs(
+    predictions: Sequence[Mapping],
+    gt: Mapping,
+    *,
+    sigmas: Sequence[float],
+    keypoint_names: Sequence[str],
+    rescore: bool = True,
+    keypoint_score_thr: float = 0.2,
+    oks_nms_thr: Optional[float] = 0.9,
+    source: str = "predictions",
+) -> Tuple[Dict, List[Dict], Dict[int, np.ndarray], Dict[int, np.ndarray]]:
+    """Check the predictions against the GT and apply the protocol (shared by
+    :func:`occlusion_metrics` and the paired bootstrap, ``ljof.evaluation.bootstrap``).
+
+    Args: as :func:`occlusion_metrics`.
+
+    Returns:
+        ``(gt, results, occluded, own_xy)``: a GT copy without masks and with the synthetically covered
+        joints marked occluded (v = 1); the protocol's COCO-format results (rescored, OKS-NMS);
+        annotation id -> (K,) bool covered joints; annotation id -> (K, 2) the person's own predicted
+        joints (GT-box predictions only).
+
+    Raises:
+        ValueError naming ``source`` and the record: an image or annotation id not in the GT, an
+        annotation predicted twice, ``occluded_joints`` without ``annotation_id`` on every prediction.
+    """
+    k = len(keypoint_names)
+    if len(sigmas) != k:
+        raise ValueError(f"{len(sigmas)} OKS sigmas for {k} keypoint names")
+    image_ids = {img["id"] for img in gt["images"]}
+    ann_ids = {a.get("id") for a in gt["annotations"]}
+    occluded, own_xy = {}, {}
+    for i, p in enumerate(predictions):
+        if p["image_id"] not in image_ids:
+            raise ValueError(f"{source}, record {i}: image_id {p['image_id']} is not in the GT")
+        ann_id = p.get("annotation_id")
+        if ann_id is None:
+            continue
+        if ann_id not in ann_ids or ann_id in own_xy:
+            raise ValueError(
+                f"{source}, record {i}: annotation_id {ann_id} is "
+                + ("not in the GT" if ann_id not in ann_ids else "predicted twice")
+            )
+        own_xy[ann_id] = np.asarray(p["keypoints"], np.float64).reshape(k, 3)[:, :2]
+        if p.get("occluded_joints") is not None:
+            occluded[ann_id] = np.asarray(p["occluded_joints"], bool)
+    if occluded and len(own_xy) != len(predictions):
+        raise ValueError(f"{source}: occluded_joints need annotation_id on every prediction")
+    # The keypoint evaluation reads no masks: dropping them keeps the many GT copies small.
+    gt = dict(
+        gt,
+        annotations=[
+            {f: v for f, v in a.items() if f != "segmentation"} for a in gt["annotations"]
+        ],
+    )
+    if occluded:
+        gt = mark_occluded(gt, occluded, k)
+
+    arrays = PredictionArrays(
+        [p["image_id"] for p in predictions],
+        np.stack([np.asarray(p["keypoints"], np.float64).reshape(k, 3) for p in predictions])
+        if predictions
+        else np.zeros((0, k, 3)),
+        [p["bbox_score"] for p in predictions],
+        [p["area"] for p in predictions],
+    )
+    results = apply_protocol(
+        arrays,
+        sigmas,
+        rescore=rescore,
+        keypoint_score_thr=keypoint_score_thr,
+        oks_nms_thr=oks_nms_thr,
+    )
+    return gt, results, occluded, own_xy
+
+
 def occlusion_metrics(
     predictions: Sequence[Mapping],
     gt: Mapping,
@@ -100,53 +176,17 @@ def occlusion_metrics(
         where undefined), ``per_joint``, ``occluded_fraction_buckets``, ``max_iou_buckets``, counts.
     """
     k = len(keypoint_names)
-    if len(sigmas) != k:
-        raise ValueError(f"{len(sigmas)} OKS sigmas for {k} keypoint names")
-    image_ids = {img["id"] for img in gt["images"]}
-    ann_ids = {a.get("id") for a in gt["annotations"]}
-    occluded, own_xy = {}, {}
-    for i, p in enumerate(predictions):
-        if p["image_id"] not in image_ids:
-            raise ValueError(f"{source}, record {i}: image_id {p['image_id']} is not in the GT")
-        ann_id = p.get("annotation_id")
-        if ann_id is None:
-            continue
-        if ann_id not in ann_ids or ann_id in own_xy:
-            raise ValueError(
-                f"{source}, record {i}: annotation_id {ann_id} is "
-                + ("not in the GT" if ann_id not in ann_ids else "predicted twice")
-            )
-        own_xy[ann_id] = np.asarray(p["keypoints"], np.float64).reshape(k, 3)[:, :2]
-        if p.get("occluded_joints") is not None:
-            occluded[ann_id] = np.asarray(p["occluded_joints"], bool)
-    own_boxes = bool(predictions) and len(own_xy) == len(predictions)
-    if occluded and not own_boxes:
-        raise ValueError(f"{source}: occluded_joints need annotation_id on every prediction")
-    # The keypoint evaluation reads no masks: dropping them keeps the many GT copies small.
-    gt = dict(
+    gt, results, occluded, own_xy = prepare_occlusion_inputs(
+        predictions,
         gt,
-        annotations=[
-            {f: v for f, v in a.items() if f != "segmentation"} for a in gt["annotations"]
-        ],
-    )
-    if occluded:
-        gt = mark_occluded(gt, occluded, k)
-
-    arrays = PredictionArrays(
-        [p["image_id"] for p in predictions],
-        np.stack([np.asarray(p["keypoints"], np.float64).reshape(k, 3) for p in predictions])
-        if predictions
-        else np.zeros((0, k, 3)),
-        [p["bbox_score"] for p in predictions],
-        [p["area"] for p in predictions],
-    )
-    results = apply_protocol(
-        arrays,
-        sigmas,
+        sigmas=sigmas,
+        keypoint_names=keypoint_names,
         rescore=rescore,
         keypoint_score_thr=keypoint_score_thr,
         oks_nms_thr=oks_nms_thr,
+        source=source,
     )
+    own_boxes = bool(predictions) and len(own_xy) == len(predictions)
     anns = evaluated_annotations(gt)
     report = OrderedDict(
         keypoint_set=keypoint_set,

@@ -136,6 +136,13 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
                 {"image_id": image_id, "keypoints": k, "bbox_score": float(s), "area": float(a)}
             )
 
+    @property
+    def predictions(self) -> List[Dict]:
+        """This process's per-instance predictions so far (``image_id``, ``keypoints`` (K, 3) [x, y,
+        score] px, ``bbox_score``, ``area``; the occlusion evaluator adds ``annotation_id`` and
+        ``occluded_joints``)."""
+        return self._predictions
+
     def _write_predictions(self, predictions: List[Dict]) -> None:
         path = os.path.join(self._output_dir, "keypoint_predictions.json")
         rows = [

@@ -40,7 +40,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "occluded")
-DEFAULT_SIZES = {"train": 600, "val": 100, "occluded": 200}
+DEFAULT_SIZES = {"train": 600, "val": 200, "occluded": 200}
 NAME_PREFIX = "ljof_synth"
 
 

@@ -28,7 +28,8 @@ class Part:
             (``points[0]`` = centre, ``size`` = (half-axis x, half-axis y), ``angle`` in degrees).
         points: (N, 2) float image px.
         size: capsule radius (px) or ellipse half-axes.
-        material: ``"skin"``, ``"shirt"`` or ``"pants"``: which of the person's textures fills it.
+        material: ``"skin"``, ``"shirt"``, ``"pants"``, ``"shoes"``, ``"hair"``, ``"eyes"`` or
+            ``"nose"``: which of the person's textures fills it.
     """
 
     kind: str
@@ -81,6 +82,30 @@ def _limb(
     mid = root + d1 * lengths[0]
     end = mid + _rot(d1, bend) * lengths[1]
     return mid, end
+
+
+def _head_parts(joints, idx, *, head_c, head_r, up, lean, facing_front) -> List[Part]:
+    """The head with what tells front from back, as on a real person: ears (both views), then the
+    head; seen from the front a face (eyes and nose drawn at their joints, hair on top), seen from
+    behind hair over the whole head. Without these cues the figure's left and right could not be
+    told apart for people seen from behind (the labels follow the person, not the image)."""
+    ear_r = max(1.5, head_r * 0.22)
+    parts = [
+        Part("ellipse", joints[idx[f"{s}_ear"]][None], (ear_r, ear_r * 1.3), "skin", angle=lean)
+        for s in ("left", "right")
+    ]
+    parts.append(Part("ellipse", head_c[None], (head_r * 0.9, head_r), "skin", angle=lean))
+    if not facing_front:
+        parts.append(Part("ellipse", head_c[None], (head_r * 0.92, head_r), "hair", angle=lean))
+        return parts
+    cap = head_c + up * head_r * 0.75
+    parts.append(Part("ellipse", cap[None], (head_r * 0.8, head_r * 0.45), "hair", angle=lean))
+    eye_r = max(1.2, head_r * 0.14)
+    for s in ("left", "right"):
+        parts.append(Part("ellipse", joints[idx[f"{s}_eye"]][None], (eye_r, eye_r), "eyes"))
+    nose_r = max(1.2, head_r * 0.13)
+    parts.append(Part("ellipse", joints[idx["nose"]][None], (nose_r, nose_r), "nose"))
+    return parts
 
 
 def sample_figure(
@@ -181,8 +206,9 @@ def sample_figure(
             "pants",
         ),
         Part("capsule", np.stack([mid_shoulder, head_c]), (h * 0.028,) * 2, skin),
-        Part("ellipse", head_c[None], (head_r * 0.9, head_r), skin, angle=lean),
     ]
+    body += _head_parts(joints, idx, head_c=head_c, head_r=head_r, up=up, lean=lean,
+                        facing_front=facing_front)  # fmt: skip
     arms = {}
     for s in ("left", "right"):
         arms[s] = [

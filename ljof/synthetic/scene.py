@@ -28,6 +28,7 @@ __all__ = ["SplitStyle", "SPLIT_STYLES", "RenderedScene", "render_scene", "LIMB_
 LIMB_JOINT_IDS = tuple(range(5, 17))
 
 _SKIN_TONES = ((60, 90, 141), (80, 120, 190), (105, 150, 215), (140, 180, 235), (40, 60, 90))
+_HAIR_TONES = ((20, 20, 25), (30, 50, 90), (60, 110, 170), (150, 150, 155), (15, 30, 60))  # BGR
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,15 @@ class RenderedScene:
 
 
 def _person_layers(rng, fig: Figure, owner: int, size: Tuple[int, int]) -> List[Layer]:
-    skin = sample_pattern(rng, color=_SKIN_TONES[rng.integers(len(_SKIN_TONES))], kinds=("solid",))
+    tone = _SKIN_TONES[rng.integers(len(_SKIN_TONES))]
+    skin = sample_pattern(rng, color=tone, kinds=("solid",))
     materials = {
         "skin": skin,
+        "hair": sample_pattern(
+            rng, color=_HAIR_TONES[rng.integers(len(_HAIR_TONES))], kinds=("solid",)
+        ),
+        "eyes": sample_pattern(rng, color=(25, 20, 20), kinds=("solid",)),
+        "nose": sample_pattern(rng, color=tuple(int(c * 0.6) for c in tone), kinds=("solid",)),
         "shirt": sample_pattern(rng),
         "pants": sample_pattern(rng),
         "shoes": sample_pattern(rng, kinds=("solid",)),

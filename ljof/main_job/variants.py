@@ -1,0 +1,111 @@
+"""The models the main job trains: a variant is a config of ``configs/main_job/`` plus overrides, a run
+is a variant trained with one seed (``train.seed``: initialisation, data order, augmentation draws; the
+generated dataset stays fixed).
+
+The variants follow the paper's ablations on the generated data: Table 6 (baseline, + LJA, + LJA + DSL),
+Table 8 (the λ schedule of the DSL: constant, step, linear, exponential) and Table 7 (LJA's α, the
+fraction of limb joints covered, and β, the block size as a fraction of the person box).
+"""
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, List, Sequence, Tuple
+
+__all__ = [
+    "Variant",
+    "Run",
+    "BASELINE",
+    "LJA_ONLY",
+    "LJOF",
+    "DEMO_VARIANTS",
+    "ABLATION_VARIANTS",
+    "schedule_variant",
+    "alpha_beta_variant",
+    "parse_alpha_beta",
+]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A training recipe.
+
+    Attributes:
+        name: short id, used in folder names and JSON keys (``"baseline"``, ``"ljof"``, ...).
+        label: what the tables and figures print (``"+LJA + DSL"``).
+        config: file name under ``configs/main_job/``.
+        overrides: LazyConfig ``key=value`` overrides on top of the config.
+    """
+
+    name: str
+    label: str
+    config: str
+    overrides: Tuple[str, ...] = field(default_factory=tuple)
+
+    def config_path(self, root: str) -> str:
+        return os.path.join(root, "configs", "main_job", self.config)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A variant trained with one seed; its files go to ``<output>/<variant>/seed<seed>``."""
+
+    variant: Variant
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.variant.name}/seed{self.seed}"
+
+    def output_dir(self, output: str) -> str:
+        return os.path.join(output, self.variant.name, f"seed{self.seed}")
+
+
+BASELINE = Variant("baseline", "baseline", "baseline.py")
+LJA_ONLY = Variant("lja", "+LJA", "lja.py")
+LJOF = Variant("ljof", "+LJA + DSL (LJOF)", "ljof.py")
+DEMO_VARIANTS = (BASELINE, LJOF)
+ABLATION_VARIANTS = (BASELINE, LJA_ONLY, LJOF)  # the paper's Table 6
+
+
+def schedule_variant(kind: str) -> Variant:
+    """LJOF with another λ schedule of ``ljof.engine.LimbLambdaSchedule`` (paper Table 8)."""
+    return Variant(
+        f"ljof_{kind}", f"LJOF, {kind} λ", "ljof.py", (f"train.hooks.0.schedule.kind={kind}",)
+    )
+
+
+def alpha_beta_variant(alpha: float, beta: float) -> Variant:
+    """LJOF with LJA's α (fraction of visible limb joints covered) and β (block size / person box)
+    changed (paper Table 7)."""
+    return Variant(
+        f"ljof_a{alpha:g}_b{beta:g}",
+        f"LJOF, α={alpha:g} β={beta:g}",
+        "ljof.py",
+        (f"dataloader.train.mapper.lja.alpha={alpha}", f"dataloader.train.mapper.lja.beta={beta}"),
+    )
+
+
+def parse_alpha_beta(text: str) -> Tuple[float, float]:
+    """``"0.15:0.2"`` -> (0.15, 0.2); ValueError naming the text otherwise."""
+    try:
+        alpha, beta = (float(x) for x in text.split(":"))
+    except ValueError as e:
+        raise ValueError(f"--alpha-beta {text!r}: expected ALPHA:BETA, e.g. 0.15:0.2") from e
+    if not (0.0 < alpha <= 1.0 and 0.0 < beta <= 1.0):
+        raise ValueError(f"--alpha-beta {text!r}: alpha and beta must be in (0, 1]")
+    return alpha, beta
+
+
+def unique(variants: Iterable[Variant]) -> List[Variant]:
+    """The variants in order, each name once."""
+    seen, out = set(), []
+    for v in variants:
+        if v.name not in seen:
+            seen.add(v.name)
+            out.append(v)
+    return out
+
+
+def runs_of(variants: Sequence[Variant], seeds: Sequence[int]) -> List[Run]:
+    """Every variant with every seed, seed-major (the first seed of every variant trains first)."""
+    return [Run(v, int(s)) for s in seeds for v in variants]
