@@ -63,6 +63,7 @@ from ljof.main_job.report import (  # noqa: E402
     format_ablation,
     format_comparison,
     format_curve_differences,
+    format_seed_differences,
 )
 from ljof.main_job.training import (  # noqa: E402
     TrainingSettings,
@@ -349,6 +350,8 @@ def main(argv=None) -> int:
         summary = ablation_summary(runs, variants, seeds, results)
         results["ablation"] = summary
         print("\n" + format_ablation(summary, ("AP", "AP_occluded"), labels))
+        print("\nPer seed, paired bootstrap over test images:")
+        print(format_seed_differences(diffs, ("AP", "AP_occluded"), labels))
         for split, by_variant in summary.items():
             for name, s in by_variant.items():
                 for m, st in s["scores"].items():

@@ -3,7 +3,12 @@
 import math
 from typing import Dict, List, Mapping, Sequence
 
-__all__ = ["format_comparison", "format_ablation", "format_curve_differences"]
+__all__ = [
+    "format_comparison",
+    "format_ablation",
+    "format_seed_differences",
+    "format_curve_differences",
+]
 
 
 def _f(x: float, digits: int = 1) -> str:
@@ -91,4 +96,26 @@ def format_ablation(
             else:
                 dtext = " | ".join("—" for _ in metrics)
             lines.append(f"| {split} | {labels[name]} | {n} | {vals} | {dtext} |")
+    return "\n".join(lines)
+
+
+def format_seed_differences(
+    differences: Mapping[str, Mapping[str, Mapping]],
+    metrics: Sequence[str],
+    labels: Mapping[str, str],
+) -> str:
+    """One row per variant and seed: the paired difference to the baseline of the same seed with its
+    bootstrap interval over test images, per split and metric.
+
+    Args:
+        differences: split -> run key (``"ljof/seed0"``) -> metric -> interval.
+        metrics: the metrics to show; labels: variant name -> printed label.
+    """
+    splits = list(differences)
+    cols = " | ".join(f"{s} Δ{m} [95% CI]" for s in splits for m in metrics)
+    lines = [f"| variant | seed | {cols} |", "|---|---|" + "---|" * (len(splits) * len(metrics))]
+    for key in differences[splits[0]]:
+        name, seed = key.split("/seed")
+        cells = " | ".join(_ci(differences[s][key][m]) for s in splits for m in metrics)
+        lines.append(f"| {labels[name]} | {seed} | {cells} |")
     return "\n".join(lines)

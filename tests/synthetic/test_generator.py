@@ -129,3 +129,36 @@ class TestDatasetFiles(unittest.TestCase):
     def test_bad_split(self):
         with self.assertRaisesRegex(ValueError, "unknown synthetic split"):
             generate_split("/nonexistent", "test", num_images=1)
+
+
+class TestFrontBackCues(unittest.TestCase):
+    """Left and right of a figure are labelled from the person's side, so the image must show which way
+    the person faces: a face (eyes and nose drawn at their joints) from the front, hair over the whole
+    head from behind."""
+
+    def test_face_or_hair(self):
+        from ljof.synthetic.figure import sample_figure
+
+        rng = np.random.default_rng(0)
+        seen = set()
+        for _ in range(40):
+            fig = sample_figure(rng, center=(160.0, 120.0), height=150.0)
+            front = bool(fig.labeled[0])  # the nose is labelled only on figures seen from the front
+            seen.add(front)
+            eyes = [p.points[0] for p in fig.parts if p.material == "eyes"]
+            noses = [p.points[0] for p in fig.parts if p.material == "nose"]
+            hair = [p for p in fig.parts if p.material == "hair"]
+            if front:
+                np.testing.assert_allclose(np.stack(eyes), fig.joints[1:3])  # left_eye, right_eye
+                np.testing.assert_allclose(noses[0], fig.joints[0])
+                # the hair cap lies above the eyes
+                self.assertLess(hair[0].points[0][1], fig.joints[1:3, 1].min())
+            else:
+                self.assertEqual((eyes, noses), ([], []))
+                # hair covers the head: an ellipse as large as the head, drawn after it
+                head = [i for i, p in enumerate(fig.parts) if p.kind == "ellipse"
+                        and p.material == "skin" and p.size[1] > 5]  # fmt: skip
+                hair_at = next(i for i, p in enumerate(fig.parts) if p is hair[0])
+                self.assertGreater(hair_at, head[-1])
+                self.assertGreaterEqual(hair[0].size[1], fig.parts[head[-1]].size[1])
+        self.assertEqual(seen, {True, False})

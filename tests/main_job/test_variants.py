@@ -1,0 +1,115 @@
+"""The main job's variants load as configs with their overrides, the seed statistics are the textbook
+ones, and the summary figure is drawn from differences with intervals."""
+
+import math
+import os
+import tempfile
+import unittest
+
+import ljof  # noqa: F401  (compat shims before detectron2)
+from detectron2.config import LazyConfig, instantiate
+
+from ljof.main_job.comparison import seed_statistics
+from ljof.main_job.figures import plot_summary
+from ljof.main_job.training import TrainingSettings
+from ljof.main_job.variants import (
+    ABLATION_VARIANTS,
+    Run,
+    alpha_beta_variant,
+    parse_alpha_beta,
+    runs_of,
+    schedule_variant,
+    unique,
+)
+from tests.common import ROOT
+
+
+def _load(variant):
+    cfg = LazyConfig.load(variant.config_path(ROOT))
+    return LazyConfig.apply_overrides(cfg, list(variant.overrides))
+
+
+class TestVariants(unittest.TestCase):
+    def test_table6_variants(self):
+        base, lja, ljof_ = (_load(v) for v in ABLATION_VARIANTS)
+        self.assertIsNone(base.dataloader.train.mapper.get("lja"))
+        self.assertEqual(lja.dataloader.train.mapper.lja.alpha, 0.15)
+        self.assertEqual(ljof_.dataloader.train.mapper.lja.beta, 0.2)
+        # +LJA keeps the plain heatmap loss; LJOF swaps in the DSL and its λ hook
+        self.assertEqual(type(instantiate(lja.model.loss)).__name__, "KeypointMSELoss")
+        self.assertEqual(type(instantiate(ljof_.model.loss)).__name__, "DynamicStructureLoss")
+        self.assertFalse(lja.train.get("hooks"))
+        self.assertEqual(len(ljof_.train.hooks), 1)
+
+    def test_schedule_and_alpha_beta_overrides(self):
+        cfg = _load(schedule_variant("exponential"))
+        self.assertEqual(instantiate(cfg.train.hooks[0].schedule).kind, "exponential")
+        cfg = _load(alpha_beta_variant(0.3, 0.1))
+        self.assertEqual(
+            (cfg.dataloader.train.mapper.lja.alpha, cfg.dataloader.train.mapper.lja.beta), (0.3, 0.1)
+        )
+        self.assertEqual(alpha_beta_variant(0.3, 0.1).name, "ljof_a0.3_b0.1")
+        self.assertEqual(parse_alpha_beta("0.15:0.2"), (0.15, 0.2))
+        for bad in ("0.15", "a:b", "0:0.2", "0.2:1.5"):
+            with self.assertRaisesRegex(ValueError, "--alpha-beta"):
+                parse_alpha_beta(bad)
+
+    def test_runs_and_command(self):
+        variants = unique([*ABLATION_VARIANTS, ABLATION_VARIANTS[2]])
+        runs = runs_of(variants, [0, 1])
+        self.assertEqual([r.key for r in runs][:4], ["baseline/seed0", "lja/seed0", "ljof/seed0",
+                                                       "baseline/seed1"])  # fmt: skip
+        settings = TrainingSettings(root=ROOT, data_root="/data", iters=7, batch_size=4,
+                                    test_datasets=["a", "b"], extra_overrides=["x=1"])  # fmt: skip
+        cmd = settings.command(Run(variants[2], 3), "/out")
+        for part in ("train.seed=3", "train.max_iter=7", "train.eval_period=7",
+                     'dataloader.test_datasets=["a","b"]', "x=1"):  # fmt: skip
+            self.assertIn(part, cmd)
+        self.assertEqual(settings.environment()["OMP_NUM_THREADS"], "1")
+
+
+class TestSeedStatistics(unittest.TestCase):
+    def test_student_t_interval(self):
+        s = seed_statistics([1.0, 2.0, 3.0])
+        half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * std / sqrt(n), std = 1
+        self.assertEqual((s["n"], s["mean"], s["std"]), (3, 2.0, 1.0))
+        self.assertAlmostEqual(s["lower"], 2.0 - half, places=9)
+        self.assertAlmostEqual(s["upper"], 2.0 + half, places=9)
+
+    def test_nan_values_and_single_seed(self):
+        s = seed_statistics([float("nan"), 5.0])
+        self.assertEqual((s["n"], s["mean"]), (1, 5.0))
+        self.assertTrue(math.isnan(s["std"]) and math.isnan(s["lower"]))
+
+
+class TestTables(unittest.TestCase):
+    def test_seed_differences_table(self):
+        from ljof.main_job.report import format_seed_differences
+
+        d = {"delta": 1.25, "lower": -0.5, "upper": 2.5}
+        nan = {"delta": float("nan"), "lower": float("nan"), "upper": float("nan")}
+        diffs = {"val": {"ljof/seed0": {"AP": d}, "ljof/seed1": {"AP": nan}},
+                 "occluded": {"ljof/seed0": {"AP": d}, "ljof/seed1": {"AP": d}}}  # fmt: skip
+        text = format_seed_differences(diffs, ("AP",), {"ljof": "LJOF"})
+        self.assertEqual(
+            text.splitlines()[2:],
+            ["| LJOF | 0 | +1.2 [-0.5, +2.5] | +1.2 [-0.5, +2.5] |",
+             "| LJOF | 1 | n/a | +1.2 [-0.5, +2.5] |"],  # fmt: skip
+        )
+
+
+class TestSummaryFigure(unittest.TestCase):
+    def test_writes_png(self):
+        d = {"delta": 1.0, "lower": -0.5, "upper": 2.5}
+        nan = {"delta": float("nan"), "lower": float("nan"), "upper": float("nan")}
+        diffs = {"val": {"AP": d, "AP_occluded": nan}, "occluded": {"AP": d}}
+        curves = {"baseline": [{"alpha": 0.0, "AP": 50.0}, {"alpha": 0.5, "AP": 40.0}],
+                  "LJOF": [{"alpha": 0.0, "AP": 51.0}, {"alpha": 0.5, "AP": 43.0}]}  # fmt: skip
+        curve_diffs = [dict(alpha=0.0, **d), dict(alpha=0.5, **d)]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = plot_summary(diffs, curves, curve_diffs, os.path.join(tmp, "summary.png"))
+            self.assertGreater(os.path.getsize(path), 10000)
+
+
+if __name__ == "__main__":
+    unittest.main()
