@@ -48,20 +48,24 @@ from ljof.synthetic import SPLIT_STYLES, render_scene
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_main_job(extra_args: str):
+def run_main_job(extra_args: str, output: str = None):
+    """Run the make-demo job into ``output`` (default: a temporary folder, removed afterwards); its
+    output is streamed (progress lines, tables); returns (its JSON figures, wall seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, os.path.join(ROOT, "tools", "run_main_job.py"), "--output", tmp]
+        out = output or tmp
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "run_main_job.py"), "--output", out]
         cmd += shlex.split(extra_args)
         print("running:", " ".join(cmd), flush=True)
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        last = ""
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            last = line if line.strip() else last
         seconds = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise RuntimeError(f"main job failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        lines = proc.stdout.strip().splitlines()
-        table_start = next(i for i, line in enumerate(lines) if line.startswith("Occluded split"))
-        print("\n".join(lines[table_start:-1]))
-        return json.loads(lines[-1]), seconds
+        if proc.wait() != 0:
+            raise RuntimeError(f"main job failed (exit {proc.returncode}); its output is above")
+        return json.loads(last), seconds
 
 
 class _GtBoxes:
@@ -285,6 +289,11 @@ def main():
         "--skip-training", action="store_true", help="--precision-ap: re-evaluate --work-dir's runs"
     )
     p.add_argument("--main-job-args", default="", help="options for tools/run_main_job.py")
+    p.add_argument(
+        "--main-job-output",
+        default=None,
+        help="keep the main job's folder there (default: temporary)",
+    )
     p.add_argument("--skip-main-job", action="store_true")
     p.add_argument("--images", type=int, default=3, help="timed images end to end (%(default)s)")
     p.add_argument("--people", type=int, default=3, help="people per image (%(default)s)")
@@ -296,7 +305,7 @@ def main():
 
     figures = {}
     if not args.skip_main_job:
-        job, seconds = run_main_job(args.main_job_args)
+        job, seconds = run_main_job(args.main_job_args, args.main_job_output)
         figures.update(
             main_job_wall_s=round(seconds, 1),
             main_job_cpu_s=job["cpu_s"],

@@ -7,8 +7,9 @@ the uncertainty of the comparison.
    processes side by side, one thread each); each run evaluates its final model on the clean ``val``
    split and the ``occluded`` split (GT boxes) and writes its predictions;
 3. scores every run with the occlusion analysis (AP, AP50, AP75, AR over all joints; AP over the
-   visible and over the occluded joints) and compares each variant with the baseline of the same seed:
-   the difference with a paired bootstrap interval over test images (``--resamples``, seeded);
+   visible and over the occluded joints) and the rate of left/right confusions, and compares each
+   variant with the baseline of the same seed: the difference with a paired bootstrap interval over
+   test images (``--resamples``, seeded);
 4. default mode: the robustness curve (AP under synthetic block occlusion, ``--alphas``) of both
    models with paired intervals per α; figures ``summary.png`` (differences with intervals, robustness
    curves), ``predictions.png``, ``lja_samples.png``, ``loss_curves.png``, ``lambda_schedule.png``;
@@ -48,6 +49,7 @@ from ljof.evaluation.occlusion_metrics import prepare_occlusion_inputs  # noqa: 
 from ljof.evaluation.occlusion_robustness import robustness_curve  # noqa: E402
 from ljof.main_job.comparison import (  # noqa: E402
     SPLIT_METRICS,
+    left_right_swap_rate,
     load_predictions,
     paired_differences,
     seed_statistics,
@@ -218,7 +220,9 @@ def score_runs(runs, output, splits):
             preds = load_predictions(
                 prediction_file(run.output_dir(output), name), len(meta.keypoint_names)
             )
-            scored[split][run.key] = (preds, split_scores(preds, gts[split][0], meta))
+            scores = split_scores(preds, gts[split][0], meta)
+            scores["LR_swaps"] = 100.0 * left_right_swap_rate(preds, gts[split][0], meta)
+            scored[split][run.key] = (preds, scores)
     return scored, gts
 
 
@@ -349,7 +353,7 @@ def main(argv=None) -> int:
     if args.ablation_mode:
         summary = ablation_summary(runs, variants, seeds, results)
         results["ablation"] = summary
-        print("\n" + format_ablation(summary, ("AP", "AP_occluded"), labels))
+        print("\n" + format_ablation(summary, ("AP", "AP_occluded", "LR_swaps"), labels))
         print("\nPer seed, paired bootstrap over test images:")
         print(format_seed_differences(diffs, ("AP", "AP_occluded"), labels))
         for split, by_variant in summary.items():
@@ -378,9 +382,8 @@ def ablation_summary(runs, variants, seeds, results):
         summary[split] = {}
         for v in variants:
             keys = [Run(v, s).key for s in seeds]
-            s = {
-                "scores": {m: seed_statistics([by_run[k][m] for k in keys]) for m in SPLIT_METRICS}
-            }
+            metrics = list(by_run[keys[0]])  # SPLIT_METRICS and LR_swaps
+            s = {"scores": {m: seed_statistics([by_run[k][m] for k in keys]) for m in metrics}}
             if v.name != BASELINE.name:
                 d = results["differences"][split]
                 s["differences"] = {
@@ -403,6 +406,14 @@ def demo_outputs(runs, args, data_root, results, figures):
         diffs = {s: results["differences"][s][other.key] for s in SPLITS}
         scores = {s: {r.variant.label: results["scores"][s][r.key] for r in first} for s in SPLITS}
         print("\n" + format_comparison(scores, diffs, (BASELINE.label, other.variant.label)))
+        print(
+            "people whose prediction fits the left/right-mirrored labels better (OKS + 0.1): "
+            + "; ".join(
+                f"{s} {r.variant.label} {results['scores'][s][r.key]['LR_swaps']:.1f} %"
+                for s in SPLITS
+                for r in first
+            )
+        )
         for s, metrics in diffs.items():
             for m, d in metrics.items():
                 for k in ("delta", "lower", "upper"):

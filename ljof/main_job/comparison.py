@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from ljof.evaluation.bootstrap import paired_occlusion_bootstrap
+from ljof.evaluation.occlusion_joints import joint_similarity, oks_scale
 from ljof.evaluation.occlusion_metrics import occlusion_metrics
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "split_scores",
     "paired_differences",
     "seed_statistics",
+    "left_right_swap_rate",
 ]
 
 # (name, subset of the occlusion analysis, metric of that subset)
@@ -148,3 +150,44 @@ def seed_statistics(values: Sequence[float], confidence: float = 0.95) -> Dict[s
     else:
         out["lower"] = out["upper"] = float("nan")
     return out
+
+
+def left_right_swap_rate(
+    predictions: Sequence[Mapping], gt: Mapping, metadata, *, margin: float = 0.1
+) -> float:
+    """Fraction of the GT people (with labelled joints) whose prediction fits the left/right-mirrored
+    labels better than the labels, by more than ``margin`` OKS: how often a model confuses the
+    person's left and right (a model that cannot tell front from back confuses every person it sees
+    from the side it did not assume).
+
+    A person's prediction is the one of its image that fits it best, as labelled or mirrored. OKS
+    over the labelled joints, scale as the protocol (:func:`ljof.evaluation.occlusion_joints.oks_scale`);
+    the mirror swaps the ``keypoint_flip_map`` pairs. NaN when the GT has no person with joints.
+    """
+    names = list(metadata.keypoint_names)
+    mirror = np.arange(len(names))
+    for a, b in metadata.keypoint_flip_map:
+        mirror[names.index(a)], mirror[names.index(b)] = names.index(b), names.index(a)
+    sigmas = metadata.keypoint_oks_sigmas
+    by_image: Dict[int, List[np.ndarray]] = {}
+    for p in predictions:
+        by_image.setdefault(int(p["image_id"]), []).append(np.asarray(p["keypoints"], np.float64))
+    swapped = total = 0
+    for ann in gt["annotations"]:
+        kpts = np.asarray(ann["keypoints"], np.float64).reshape(-1, 3)
+        if ann.get("iscrowd", 0) or not (kpts[:, 2] > 0).any():
+            continue
+        total += 1
+        preds = by_image.get(int(ann["image_id"]))
+        if not preds:
+            continue
+        preds = np.stack(preds)[..., :2]
+        scale = np.full(len(preds), oks_scale(ann, metadata.keypoint_set))
+        fits = []
+        for labels in (kpts, kpts[mirror]):
+            sim = joint_similarity(np.repeat(labels[None], len(preds), 0), preds, scale, sigmas)
+            seen = labels[:, 2] > 0
+            fits.append(sim[:, seen].mean(axis=1))
+        best = int(np.argmax(np.maximum(*fits)))
+        swapped += int(fits[1][best] - fits[0][best] > margin)
+    return swapped / total if total else float("nan")

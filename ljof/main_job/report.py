@@ -87,6 +87,9 @@ def format_ablation(
             if s.get("differences"):
                 ds = []
                 for m in metrics:
+                    if m not in s["differences"]:  # no paired difference for this figure
+                        ds.append("—")
+                        continue
                     d = s["differences"][m]
                     ci = (
                         "" if math.isnan(d["lower"]) else f" [{d['lower']:+.1f}, {d['upper']:+.1f}]"

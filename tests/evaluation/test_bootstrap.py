@@ -105,7 +105,7 @@ class TestPairedBootstrap(unittest.TestCase):
     def test_undefined_metric_is_nan(self):
         gt = copy.deepcopy(self.gt)
         for a in gt["annotations"]:
-            a["area"] = 100.0 ** 2 * 1.5  # every person "large": the medium range is empty
+            a["area"] = 100.0**2 * 1.5  # every person "large": the medium range is empty
         out = paired_bootstrap(gt, self.preds, self.worse, num_resamples=20)
         self.assertTrue(math.isnan(out["APm"]["delta"]) and math.isnan(out["APm"]["lower"]))
         self.assertFalse(math.isnan(out["AP"]["lower"]))

@@ -93,7 +93,9 @@ class TestMainJobQuick(unittest.TestCase):
         with open(os.path.join(out, "results.json")) as f:
             again = json.load(f)["scores"]
         for split in ("val", "occluded"):
-            self.assertEqual(again[split]["ljof/seed0"], self.results["scores"][split]["ljof/seed0"])
+            self.assertEqual(
+                again[split]["ljof/seed0"], self.results["scores"][split]["ljof/seed0"]
+            )
 
 
 if __name__ == "__main__":

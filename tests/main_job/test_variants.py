@@ -46,7 +46,8 @@ class TestVariants(unittest.TestCase):
         self.assertEqual(instantiate(cfg.train.hooks[0].schedule).kind, "exponential")
         cfg = _load(alpha_beta_variant(0.3, 0.1))
         self.assertEqual(
-            (cfg.dataloader.train.mapper.lja.alpha, cfg.dataloader.train.mapper.lja.beta), (0.3, 0.1)
+            (cfg.dataloader.train.mapper.lja.alpha, cfg.dataloader.train.mapper.lja.beta),
+            (0.3, 0.1),
         )
         self.assertEqual(alpha_beta_variant(0.3, 0.1).name, "ljof_a0.3_b0.1")
         self.assertEqual(parse_alpha_beta("0.15:0.2"), (0.15, 0.2))
@@ -93,8 +94,10 @@ class TestTables(unittest.TestCase):
         text = format_seed_differences(diffs, ("AP",), {"ljof": "LJOF"})
         self.assertEqual(
             text.splitlines()[2:],
-            ["| LJOF | 0 | +1.2 [-0.5, +2.5] | +1.2 [-0.5, +2.5] |",
-             "| LJOF | 1 | n/a | +1.2 [-0.5, +2.5] |"],  # fmt: skip
+            [
+                "| LJOF | 0 | +1.2 [-0.5, +2.5] | +1.2 [-0.5, +2.5] |",
+                "| LJOF | 1 | n/a | +1.2 [-0.5, +2.5] |",
+            ],  # fmt: skip
         )
 
 
