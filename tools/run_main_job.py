@@ -13,9 +13,10 @@ the uncertainty of the comparison.
 4. default mode: the robustness curve (AP under synthetic block occlusion, ``--alphas``) of both
    models with paired intervals per α; figures ``summary.png`` (differences with intervals, robustness
    curves), ``predictions.png``, ``lja_samples.png``, ``loss_curves.png``, ``lambda_schedule.png``;
-5. ``--ablation`` (the paper's Table 6: baseline, +LJA, +LJA + DSL), ``--lambda-schedules`` (Table 8)
-   and ``--alpha-beta`` (Table 7): every variant with every ``--train-seeds`` seed; mean ± std per
-   variant and split, and the paired difference to the baseline with a Student-t interval over seeds;
+5. ``--ablation`` (the paper's Table 6: baseline, +LJA, +LJA + DSL), ``--lambda-schedules`` (Table 8),
+   ``--alpha-beta`` (Table 7) and ``--lambda-max`` (the weight of the structure loss): every variant
+   with every ``--train-seeds`` seed; mean ± std per variant and split, and the paired difference to
+   the baseline with a Student-t interval over seeds;
 6. writes ``results.json``, prints the tables, and ends with one JSON line of the figures.
 
     python tools/run_main_job.py --output output/main_job              # make demo (see README)
@@ -81,6 +82,7 @@ from ljof.main_job.variants import (  # noqa: E402
     LJOF,
     Run,
     alpha_beta_variant,
+    lambda_max_variant,
     parse_alpha_beta,
     runs_of,
     schedule_variant,
@@ -151,6 +153,13 @@ def parse_args(argv=None):
         help="paper Table 8: LJOF with these λ schedules",
     )
     p.add_argument(
+        "--lambda-max",
+        type=float,
+        nargs="+",
+        default=[],
+        help="LJOF with the structure loss weighted by these λ_max after the step (paper: 1)",
+    )
+    p.add_argument(
         "--alpha-beta",
         nargs="+",
         default=[],
@@ -161,7 +170,9 @@ def parse_args(argv=None):
     p.add_argument("--alphas", type=float, nargs="+", default=list(DEFAULT_ALPHAS))
     p.add_argument("--no-robustness", action="store_true", help="skip the robustness curve")
     args = p.parse_args(argv)
-    args.ablation_mode = bool(args.ablation or args.lambda_schedules or args.alpha_beta)
+    args.ablation_mode = bool(
+        args.ablation or args.lambda_schedules or args.alpha_beta or args.lambda_max
+    )
     if args.ablation_mode and args.variants:
         p.error("--variants is for the default mode; the ablation flags choose the variants")
     try:
@@ -177,6 +188,7 @@ def choose_variants(args):
     variants = list(ABLATION_VARIANTS) if args.ablation else [BASELINE, LJOF]
     variants += [LJOF if k == "step" else schedule_variant(k) for k in args.lambda_schedules]
     variants += [alpha_beta_variant(a, b) for a, b in args.alpha_beta]
+    variants += [lambda_max_variant(v) for v in args.lambda_max]
     return unique(variants)
 
 
