@@ -16,6 +16,7 @@ from ljof.main_job.variants import (
     ABLATION_VARIANTS,
     Run,
     alpha_beta_variant,
+    lambda_max_variant,
     parse_alpha_beta,
     runs_of,
     schedule_variant,
@@ -44,6 +45,9 @@ class TestVariants(unittest.TestCase):
     def test_schedule_and_alpha_beta_overrides(self):
         cfg = _load(schedule_variant("exponential"))
         self.assertEqual(instantiate(cfg.train.hooks[0].schedule).kind, "exponential")
+        cfg = _load(lambda_max_variant(0.1))
+        schedule = instantiate(cfg.train.hooks[0].schedule)
+        self.assertEqual((schedule(0.0), schedule(0.9)), (0.0, 0.1))  # step at a third, to 0.1
         cfg = _load(alpha_beta_variant(0.3, 0.1))
         self.assertEqual(
             (cfg.dataloader.train.mapper.lja.alpha, cfg.dataloader.train.mapper.lja.beta),
