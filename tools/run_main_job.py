@@ -263,6 +263,8 @@ def robustness(runs, output, args):
     with open(meta.json_file) as f:
         gt = json.load(f)
     curves, preds = {}, {}
+    # the evaluator logs a full occlusion table per alpha; the curve is printed once below
+    logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
     for run in runs:
         weights = os.path.join(run.output_dir(output), "model_final.pth")
         cfg, model = load_model(run, weights, args.extra_overrides)
