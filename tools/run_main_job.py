@@ -245,9 +245,9 @@ def compare_runs(runs, scored, gts, args):
         gt, meta = gts[split]
         out[split] = {}
         for run in runs:
-            if run.variant.name == BASELINE.name:
-                continue
             base = Run(BASELINE, run.seed).key
+            if run.variant.name == BASELINE.name or base not in by_run:
+                continue  # nothing to compare with (e.g. --variants ljof)
             out[split][run.key] = paired_differences(
                 by_run[base][0], by_run[run.key][0], gt, meta, num_resamples=args.resamples,
                 seed=args.seed,
