@@ -130,10 +130,9 @@ def predictions_to_arrays(
         else:
             given = map(itemgetter("score"), predictions)
         bbox_scores = np.fromiter(given, np.float64, count=n)
-        given = list(map(methodcaller("get", "area"), predictions))
-        if None in given:
-            given = [_record_area(p) for p in predictions]
-        areas = np.array(given, dtype=np.float64)
+        areas = np.fromiter(map(methodcaller("get", "area"), predictions), np.float64, count=n)
+        for i in np.flatnonzero(np.isnan(areas)).tolist():  # absent (None reads as NaN)
+            areas[i] = _record_area(predictions[i])
     except (KeyError, TypeError, ValueError, IndexError):
         keypoint_lists = None
         image_ids = np.zeros(n, dtype=np.int64)
@@ -147,8 +146,9 @@ def predictions_to_arrays(
                 )
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
-    categories = list(map(methodcaller("get", "category_id", LJOF_PERSON_CATEGORY_ID), predictions))
-    if not set(categories) <= category_ids:
+    category = methodcaller("get", "category_id", LJOF_PERSON_CATEGORY_ID)
+    if not set(map(category, predictions)) <= category_ids:
+        categories = list(map(category, predictions))
         i = next(i for i, c in enumerate(categories) if c not in category_ids)
         raise ValueError(
             f"{source}, record {i}: category_id {categories[i]} is not person "
@@ -231,7 +231,7 @@ def apply_protocol(
         keep = np.lexsort((-scores, preds.image_ids))
     with gc_paused():
         if preds.keypoint_lists is not None:  # the parsed lists hold the same float64 values
-            kept_kpts = [preds.keypoint_lists[i] for i in keep.tolist()]
+            kept_kpts = list(map(preds.keypoint_lists.__getitem__, keep.tolist()))
         else:
             kept_kpts = (
                 preds.keypoints[keep].reshape(len(keep), preds.keypoints.shape[1] * 3).tolist()
