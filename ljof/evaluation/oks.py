@@ -8,8 +8,9 @@ one when its OKS with every kept instance is ``<= thr``.
 
 Hand-written because no maintained library offers OKS-NMS (pycocotools only computes OKS against ground
 truth). :func:`batched_oks_nms` runs all images at once: instances are padded into (images, M) slots and
-the greedy pass is a loop over the M slots, vectorised across images; each step computes the OKS of the
-kept instance in that slot with the later slots only, so 100k instances take a fraction of a second.
+the greedy pass is a loop over the M slots, vectorised across images; each step tests the kept instance
+in that slot against the later, not yet suppressed slots only, and computes the full OKS only for pairs
+that two cheap upper bounds cannot rule out (:class:`_PairTest`), so 100k instances take ~0.15 s.
 """
 
 from typing import Sequence
@@ -171,8 +172,9 @@ class _PairTest:
     2. each joint term ``exp(-e_k)`` is at most 1, so ``K OKS <= sum_{k in S} exp(-e_k) + K - |S|``
        for the joints S with the smallest sigmas (terms computed as in :func:`_oks`).
 
-    Both are tested with a margin (1e-9) far above float rounding; with ``thr`` outside (0, 1)
-    every pair gets the full OKS.
+    Both hold for a positive scale ``(a_a + a_b) / 2 + eps`` and are tested with a margin (1e-9) far
+    above float rounding; pairs with another scale, and every pair when ``thr`` is outside (0, 1),
+    get the full OKS.
     """
 
     def __init__(self, keypoints, areas, thr, sigmas):
@@ -207,7 +209,8 @@ class _PairTest:
             area_sum = self.areas[a] + self.areas[b]
             gap2 = _gap(self.x_lo, self.x_hi, a, b) ** 2
             gap2 += _gap(self.y_lo, self.y_hi, a, b) ** 2
-            cand = np.flatnonzero(gap2 <= self.gap_limit * (area_sum + 2 * _EPS))
+            limit = self.gap_limit * (area_sum + 2 * _EPS)
+            cand = np.flatnonzero((gap2 <= limit) | (limit <= 0))  # scale <= 0: no bound holds
             if self.subset is not None and len(cand):
                 ca, cb = a[cand], b[cand]
                 scale = area_sum[cand] / 2 + _EPS
@@ -218,7 +221,7 @@ class _PairTest:
                 e /= 2
                 np.negative(e, out=e)
                 np.exp(e, out=e)
-                cand = cand[e.sum(axis=1) >= self.sub_thr]
+                cand = cand[(e.sum(axis=1) >= self.sub_thr) | (scale <= 0)]
         if len(cand):
             ca, cb = a[cand], b[cand]
             sq_dist = (np.take(self.x, cb, axis=0) - np.take(self.x, ca, axis=0)) ** 2  # (P, K)

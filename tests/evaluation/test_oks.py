@@ -165,6 +165,16 @@ class TestOksNms(unittest.TestCase):
         self.assertEqual(oks_nms(kpts, scores, areas, value, SIGMAS).tolist(), [0, 1])
         self.assertEqual(oks_nms(kpts, scores, areas, np.nextafter(value, 0), SIGMAS).tolist(), [0])
 
+    def test_negative_areas_get_the_full_oks(self):
+        # The bounds assume a positive OKS scale; with negative areas every term exceeds 1.
+        rng = np.random.default_rng(9)
+        kpts = np.stack([_pose(rng, 0, 0), _pose(rng, 300, 300), _pose(rng, 0, 0)])
+        scores, areas = np.array([0.9, 0.8, 0.7]), np.array([-3000.0, -2000.0, 4000.0])
+        for thr in (0.5, 0.9):
+            expected = _greedy_reference(kpts, scores, areas, thr)
+            self.assertEqual(oks_nms(kpts, scores, areas, thr, SIGMAS).tolist(), expected)
+            self.assertLess(len(expected), 3)
+
 
 if __name__ == "__main__":
     unittest.main()
