@@ -150,7 +150,7 @@ def batched_oks_nms(
     multi = np.flatnonzero(counts > 1)
     if len(multi):
         pairs = _PairTest(keypoints, np.asarray(areas, dtype=np.float64), thr, sigmas)
-        # Groups in blocks of similar size (padding stays small), each block's slot pairs bounded.
+        # Groups in blocks of similar size (padding stays small) of at most _BLOCK_SLOTS slots.
         by_size = multi[np.argsort(counts[multi], kind="stable")]
         i = 0
         while i < len(by_size):
