@@ -14,7 +14,11 @@ overlapping detector boxes give, plus false positives), then times:
 ``speedup = pycocotools_s / ljof_s`` (target >= 20 on the default 5,000 images / ~100k predictions) and
 ``max_abs_diff`` between the two sets of statistics (percent; target 0 up to float rounding).
 ``--backends`` also times the OKS AP engines alone on the same results (hotcoco, and faster-coco-eval
-when it is installed), as measured to choose the engine.
+when it is installed), as measured to choose the engine. ``--stages`` times the steps of
+``evaluate_keypoint_predictions`` one by one (median of ``--repeats``): GT parsing and checks,
+prediction parsing, rescoring, OKS-NMS, ``apply_protocol`` (rescoring + OKS-NMS + the results list),
+hotcoco's results loading alone, and the OKS AP step (results loading + evaluate + accumulate +
+summarize).
 
 The CrowdPose row does the same on a CrowdPose-format GT (14 keypoints, ``crowdIndex``, no ``area``)
 against xtcocotools ``keypoints_crowd`` (``use_area=False``) with its 4-decimal rounding of APE/APM/APH
@@ -45,9 +49,13 @@ from ljof.evaluation import (
     COCO_METRIC_NAMES,
     CROWDPOSE_METRIC_NAMES,
     apply_protocol,
+    batched_oks_nms,
     evaluate_keypoint_predictions,
+    load_keypoint_gt,
     predictions_to_arrays,
+    rescore_by_keypoints,
 )
+from ljof.evaluation.oks_ap import _coco_stats, _crowdpose_stats, gc_paused
 
 logger = logging.getLogger("ljof.benchmarks.bench_evaluation")
 
@@ -210,7 +218,44 @@ def backend_times(gt_json: str, results, sigmas, reference):
     return rows
 
 
-def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends):
+def stage_times(gt_json: str, preds, keypoint_set: str, sigmas, repeats: int):
+    """Seconds (median of ``repeats``) of each step of ``evaluate_keypoint_predictions`` with the
+    protocol's defaults (rescoring, OKS-NMS at 0.9), timed one after the other as it runs them."""
+    k = len(sigmas)
+    stats_fn = _crowdpose_stats if keypoint_set == "crowdpose" else _coco_stats
+    runs = []
+    for _ in range(repeats):
+        row = {}
+        with gc_paused():
+            start = time.perf_counter()
+            gt = load_keypoint_gt(gt_json, keypoint_set, num_keypoints=k)
+            row["gt_parse_and_checks"] = time.perf_counter() - start
+            start = time.perf_counter()
+            arrays = predictions_to_arrays(preds, k, category_ids=gt.accepted_category_ids)
+            row["prediction_parsing"] = time.perf_counter() - start
+            start = time.perf_counter()
+            scores = rescore_by_keypoints(arrays.keypoints[..., 2], arrays.bbox_scores)
+            row["rescoring"] = time.perf_counter() - start
+            start = time.perf_counter()
+            batched_oks_nms(arrays.image_ids, arrays.keypoints, scores, arrays.areas, 0.9, sigmas)
+            row["oks_nms"] = time.perf_counter() - start
+            start = time.perf_counter()
+            results = apply_protocol(arrays, sigmas, category_id=gt.person_category_id)
+            row["apply_protocol"] = time.perf_counter() - start
+            start = time.perf_counter()
+            gt.coco.load_res(results)
+            row["hotcoco_load_res"] = time.perf_counter() - start
+            start = time.perf_counter()
+            stats_fn(gt, results, sigmas)
+            row["oks_ap"] = time.perf_counter() - start
+            del results, gt
+        runs.append(row)
+    return {name: round(statistics.median(r[name] for r in runs), 3) for name in runs[0]}
+
+
+def bench(
+    keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends, stages
+):
     rng = np.random.default_rng(seed)
     meta = get_keypoint_set_metadata(keypoint_set)
     sigmas, k = meta["keypoint_oks_sigmas"], len(meta["keypoint_names"])
@@ -232,6 +277,7 @@ def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed
         results = apply_protocol(predictions_to_arrays(preds, k), sigmas)  # what ljof scored
         ref_s, ref = reference_stats(gt_json, results, keypoint_set, sigmas)
         engines = backend_times(gt_json, results, sigmas, ref) if backends else None
+        steps = stage_times(gt_json, preds, keypoint_set, sigmas, repeats) if stages else None
     diffs = [abs(ours[n] - ref[n]) for n in ours if not (np.isnan(ours[n]) and np.isnan(ref[n]))]
     ljof_s = statistics.median(times)
     row = {
@@ -249,6 +295,8 @@ def bench(keypoint_set: str, num_images: int, per_image: int, repeats: int, seed
     }
     if engines is not None:
         row["engines_alone"] = engines
+    if steps is not None:
+        row["stages_s"] = steps
     logger.info(
         f"{keypoint_set}: ljof {ljof_s:.3f} s (whole evaluation) vs {row['reference']} "
         f"{ref_s:.3f} s (load + evaluate): {row['speedup']}x, max |diff| {row['max_abs_diff']:.2e}"
@@ -266,6 +314,9 @@ def main():
     parser.add_argument(
         "--backends", action="store_true", help="also time the OKS AP engines alone (COCO row)"
     )
+    parser.add_argument(
+        "--stages", action="store_true", help="also time the steps of the evaluation one by one"
+    )
     args = parser.parse_args()
     setup_logger(name="ljof")
     logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
@@ -278,6 +329,7 @@ def main():
             args.repeats,
             args.seed,
             args.backends,
+            args.stages,
         ),
         "crowdpose": bench(
             "crowdpose",
@@ -286,6 +338,7 @@ def main():
             args.repeats,
             args.seed,
             False,
+            args.stages,
         ),  # fmt: skip
         "target_speedup": 20,
         "cpu_count": os.cpu_count(),

@@ -78,7 +78,7 @@ class KeypointGroundTruth:
         self.keypoint_set = keypoint_set
         self.person_category_id: int = person_category_id
         self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
-        self.image_ids = np.asarray(sorted(coco.imgs), dtype=np.int64)
+        self.image_ids = np.sort(np.asarray(coco.get_img_ids(), dtype=np.int64))
         self.crowd_index: Optional[Dict[int, float]] = crowd_index
         self.source = source
 

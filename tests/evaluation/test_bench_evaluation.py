@@ -15,7 +15,7 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
         cmd = [
             sys.executable,
             str(ROOT / "benchmarks" / "bench_evaluation.py"),
-            "--num-images", "60", "--crowdpose-images", "40", "--repeats", "1",
+            "--num-images", "60", "--crowdpose-images", "40", "--repeats", "1", "--stages",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
@@ -31,6 +31,13 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
             self.assertGreater(row["AP"], 50.0)
             self.assertGreater(row["ljof_s"], 0.0)
             self.assertGreater(row["reference_s"], 0.0)
+            steps = row["stages_s"]
+            self.assertEqual(
+                set(steps),
+                {"gt_parse_and_checks", "prediction_parsing", "rescoring", "oks_nms",
+                 "apply_protocol", "hotcoco_load_res", "oks_ap"},
+            )  # fmt: skip
+            self.assertTrue(all(v >= 0.0 for v in steps.values()))
 
 
 if __name__ == "__main__":

@@ -1,24 +1,26 @@
 """OKS and OKS-NMS: known values, suppression rules, threshold edge, batched == per-image greedy."""
 
 import unittest
+from unittest import mock
 
 import numpy as np
 
 from ljof.data.datasets import get_keypoint_set_metadata
-from ljof.evaluation import batched_oks_nms, oks_iou, oks_nms
+from ljof.evaluation import batched_oks_nms, oks, oks_iou, oks_nms
 
 SIGMAS = get_keypoint_set_metadata("coco")["keypoint_oks_sigmas"]
+CROWD_SIGMAS = get_keypoint_set_metadata("crowdpose")["keypoint_oks_sigmas"]
 
 
-def _pose(rng, x0=100.0, y0=100.0, size=100.0):
+def _pose(rng, x0=100.0, y0=100.0, size=100.0, k=17):
     return np.concatenate(
-        [rng.uniform(0, size, (17, 2)) + [x0, y0], rng.uniform(0, 1, (17, 1))], axis=1
+        [rng.uniform(0, size, (k, 2)) + [x0, y0], rng.uniform(0, 1, (k, 1))], axis=1
     )
 
 
-def _greedy_reference(kpts, scores, areas, thr):
+def _greedy_reference(kpts, scores, areas, thr, sigmas=SIGMAS):
     """Plain one-pair-at-a-time greedy NMS written from the definition (for cross-checking)."""
-    var = (np.asarray(SIGMAS) * 2) ** 2
+    var = (np.asarray(sigmas) * 2) ** 2
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], -i))
     kept = []
     for i in order:
@@ -111,6 +113,67 @@ class TestOksNms(unittest.TestCase):
                 if 0.0 < thr < 1.0:
                     self.assertLess(len(got), len(groups))  # some suppression happened
                     self.assertGreater(len(got), 40)
+
+    def test_batched_equals_greedy_on_many_groups_and_blocks(self):
+        # Up to 30 instances per image, near-duplicates at several spreads, tied scores; both
+        # bounds on (thr 0.8-0.95) and only the box bound (0.5: the joint bound would need over
+        # half the joints); a small block size puts the groups in many blocks.
+        for sigmas in (SIGMAS, CROWD_SIGMAS):
+            k = len(sigmas)
+            rng = np.random.default_rng(7 + k)
+            groups, kpts, scores, areas = [], [], [], []
+            for image in range(60):
+                base = [_pose(rng, *rng.uniform(0, 200, 2), size=rng.uniform(20, 150), k=k)
+                        for _ in range(4)]  # fmt: skip
+                for _ in range(int(rng.integers(1, 31))):
+                    p = base[rng.integers(0, 4)].copy()
+                    p[:, :2] += rng.normal(0, rng.choice([0.3, 2.0, 6.0, 40.0]), (k, 2))
+                    groups.append(image)
+                    kpts.append(p)
+                    scores.append(float(rng.choice([0.25, 0.5, rng.uniform()])))
+                    areas.append(float(rng.uniform(500, 9000)))
+            groups, kpts = np.array(groups), np.stack(kpts)
+            scores, areas = np.array(scores), np.array(areas)
+            for thr in (0.5, 0.8, 0.9, 0.95):
+                expected = []
+                for g in range(60):
+                    idx = np.flatnonzero(groups == g)
+                    kept = _greedy_reference(kpts[idx], scores[idx], areas[idx], thr, sigmas)
+                    expected += [int(idx[i]) for i in kept]
+                for block_slots in (oks._BLOCK_SLOTS, 40):
+                    with self.subTest(k=k, thr=thr, block_slots=block_slots):
+                        with mock.patch.object(oks, "_BLOCK_SLOTS", block_slots):
+                            got = batched_oks_nms(groups, kpts, scores, areas, thr, sigmas)
+                        self.assertEqual(got.tolist(), expected)
+                self.assertLess(len(expected), len(groups) - 20)  # suppression happened
+
+    def test_threshold_edge_decided_by_the_smallest_sigma_joints(self):
+        # Only the 4 smallest-sigma joints move, so that their OKS terms sum to just above
+        # 4 - 17 (1 - 0.9) = 2.3, where the joint bound (1e-9 margin) must let the pair through.
+        pose = _pose(np.random.default_rng(8))
+        var = (np.asarray(SIGMAS) * 2) ** 2
+        area = 3000.0
+        subset = np.argsort(var, kind="stable")[:4]
+        moved = pose.copy()
+        term = 2.3 / 4 + 1e-12  # exp(-e) of each moved joint
+        shift = np.sqrt(-np.log(term) * 2 * var[subset] * (area + np.spacing(1)))
+        moved[subset, 0] += shift
+        areas = np.array([area, area])
+        value = float(oks_iou(pose, moved[None], area, areas[1:], SIGMAS)[0])
+        self.assertAlmostEqual(value, 0.9, places=9)
+        kpts, scores = np.stack([pose, moved]), np.array([1.0, 0.5])
+        self.assertEqual(oks_nms(kpts, scores, areas, value, SIGMAS).tolist(), [0, 1])
+        self.assertEqual(oks_nms(kpts, scores, areas, np.nextafter(value, 0), SIGMAS).tolist(), [0])
+
+    def test_negative_areas_get_the_full_oks(self):
+        # The bounds assume a positive OKS scale; with negative areas every term exceeds 1.
+        rng = np.random.default_rng(9)
+        kpts = np.stack([_pose(rng, 0, 0), _pose(rng, 300, 300), _pose(rng, 0, 0)])
+        scores, areas = np.array([0.9, 0.8, 0.7]), np.array([-3000.0, -2000.0, 4000.0])
+        for thr in (0.5, 0.9):
+            expected = _greedy_reference(kpts, scores, areas, thr)
+            self.assertEqual(oks_nms(kpts, scores, areas, thr, SIGMAS).tolist(), expected)
+            self.assertLess(len(expected), 3)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import tempfile
+import types
 import unittest
 
 import numpy as np
@@ -170,6 +171,62 @@ class TestProtocolSteps(unittest.TestCase):
         np.testing.assert_allclose(scores, [0.5 * 0.7, 0.0, 2.0 * 0.3])
         # one instance: (K,) scores and a scalar box score give a scalar
         self.assertAlmostEqual(float(rescore_by_keypoints(np.array([0.9, 0.1]), 0.5)), 0.45)
+
+    def test_rescoring_equals_mmpose_loop_bit_for_bit(self):
+        # MMPose's loop (coco_metric.py, score_mode bbox_keypoint): running sum, joint by joint
+        rng = np.random.default_rng(11)
+        kpt_scores = rng.choice([0.1, 0.2, 0.3, 0.7, 0.9, 1.0 / 3.0], (300, 17))  # ties at thr
+        kpt_scores[:20] = rng.uniform(0, 1, (20, 17))
+        box_scores = rng.uniform(0, 1, 300)
+        expected = []
+        for row, box in zip(kpt_scores.tolist(), box_scores.tolist()):
+            total, count = 0.0, 0
+            for v in row:
+                if v > 0.2:
+                    total += v
+                    count += 1
+            expected.append(box * (total / count if count else 0.0))
+        got = rescore_by_keypoints(kpt_scores, box_scores, keypoint_score_thr=0.2)
+        self.assertEqual(got.tolist(), expected)
+
+    def test_parsing_equals_per_record_reading(self):
+        # The one-pass-per-field reading of json-like dicts gives what reading each record gives.
+        rng = np.random.default_rng(12)
+        preds = []
+        for i in range(200):
+            p = {"image_id": int(rng.integers(1, 30)), "keypoints": rng.uniform(0, 99, 51).tolist()}
+            p["bbox_score" if i % 7 == 0 else "score"] = float(rng.uniform())
+            if i % 3 == 0:
+                p["area"] = float(rng.uniform(10, 900))
+            elif i % 3 == 1:
+                p["bbox"] = rng.uniform(1, 50, 4).tolist()
+            if i % 11 == 0:
+                p["area"] = None  # absent: bbox or keypoint extent
+            if i % 5 == 0:
+                p["category_id"] = 1
+            preds.append(p)
+        arrays = predictions_to_arrays(preds, 17)
+        extent = np.ptp(arrays.keypoints[..., 0], axis=1) * np.ptp(arrays.keypoints[..., 1], axis=1)
+        for i, p in enumerate(preds):
+            k = np.asarray(p["keypoints"]).reshape(17, 3)
+            area = p.get("area")
+            if area is None:
+                area = p["bbox"][2] * p["bbox"][3] if "bbox" in p else extent[i]
+            self.assertEqual(arrays.image_ids[i], p["image_id"])
+            self.assertTrue(np.array_equal(arrays.keypoints[i], k))
+            self.assertEqual(arrays.bbox_scores[i], p.get("bbox_score", p.get("score")))
+            self.assertEqual(arrays.areas[i], area)
+        self.assertIs(arrays.keypoint_lists[5], preds[5]["keypoints"])  # reused, not copied
+        # mappings that are not dicts take the per-record reading, with the same numbers
+        proxies = predictions_to_arrays([types.MappingProxyType(p) for p in preds], 17)
+        for name in ("image_ids", "keypoints", "bbox_scores", "areas"):
+            self.assertTrue(np.array_equal(getattr(proxies, name), getattr(arrays, name)), name)
+        del preds[9]["score"]
+        with self.assertRaisesRegex(ValueError, r"p.json, record 9: expected image_id"):
+            predictions_to_arrays(preds, 17, "p.json")
+        preds[9]["score"] = "0.5x"
+        with self.assertRaisesRegex(ValueError, r"p.json, record 9: expected image_id"):
+            predictions_to_arrays(preds, 17, "p.json")
 
     def test_nms_off_keeps_everything_and_on_removes_duplicates(self):
         preds = gt_predictions(COCO_JSON)
