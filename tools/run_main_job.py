@@ -45,8 +45,6 @@ from detectron2.utils.logger import setup_logger  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
 from ljof.data import get_topdown_dataset  # noqa: E402
-from ljof.evaluation.bootstrap import paired_bootstrap  # noqa: E402
-from ljof.evaluation.occlusion_metrics import prepare_occlusion_inputs  # noqa: E402
 from ljof.evaluation.occlusion_robustness import robustness_curve  # noqa: E402
 from ljof.main_job.comparison import (  # noqa: E402
     SPLIT_METRICS,
@@ -255,13 +253,12 @@ def compare_runs(runs, scored, gts, args):
     return out
 
 
-def robustness(runs, output, args):
-    """Robustness curves of the runs (first seed) and paired intervals of the AP difference per α."""
+def robustness(runs, output, args, gt):
+    """Robustness curves of the runs (first seed) and paired intervals of the AP difference per α;
+    ``gt``: the occluded split's GT dict."""
     name = dataset_name("occluded")
     meta = MetadataCatalog.get(name)
     records = get_topdown_dataset(name, use_detections=False)
-    with open(meta.json_file) as f:
-        gt = json.load(f)
     curves, preds = {}, {}
     # the evaluator logs a full occlusion table per alpha; the curve is printed once below
     logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
@@ -280,11 +277,10 @@ def robustness(runs, output, args):
         )
     a, b = runs[0].key, runs[1].key
     diffs = []
-    protocol = dict(sigmas=meta.keypoint_oks_sigmas, keypoint_names=meta.keypoint_names)
     for alpha in args.alphas:
-        gt_a, res_a, _, _ = prepare_occlusion_inputs(preds[a][alpha], gt, **protocol)
-        _, res_b, _, _ = prepare_occlusion_inputs(preds[b][alpha], gt, **protocol)
-        d = paired_bootstrap(gt_a, res_a, res_b, num_resamples=args.resamples, seed=args.seed)["AP"]
+        d = paired_differences(
+            preds[a][alpha], preds[b][alpha], gt, meta, num_resamples=args.resamples, seed=args.seed
+        )["AP"]
         diffs.append(dict(alpha=float(alpha), **d))
     return curves, diffs
 
@@ -380,7 +376,7 @@ def main(argv=None) -> int:
                     figures[f"{split}/{name}/d{m}_lower"] = _r(st["lower"])
                     figures[f"{split}/{name}/d{m}_upper"] = _r(st["upper"])
     else:
-        demo_outputs(runs, args, data_root, results, figures)
+        demo_outputs(runs, args, data_root, results, figures, gts["occluded"][0])
 
     figures.update(resource_figures(start))
     with open(os.path.join(args.output, "results.json"), "w") as f:
@@ -407,7 +403,7 @@ def ablation_summary(runs, variants, seeds, results):
     return summary
 
 
-def demo_outputs(runs, args, data_root, results, figures):
+def demo_outputs(runs, args, data_root, results, figures, occluded_gt):
     """Tables, robustness curve and figures of the default mode (first seed)."""
     first = [r for r in runs if r.seed == runs[0].seed]
     for split in SPLITS:
@@ -435,7 +431,7 @@ def demo_outputs(runs, args, data_root, results, figures):
         curves, curve_diffs = {}, []
         if not args.no_robustness:
             pair = [Run(BASELINE, other.seed), other]
-            curves, curve_diffs = robustness(pair, args.output, args)
+            curves, curve_diffs = robustness(pair, args.output, args, occluded_gt)
             results["robustness"] = {"curves": curves, "differences": curve_diffs}
             print("\nRobustness (occluded split, synthetic blocks):")
             print(

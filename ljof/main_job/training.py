@@ -11,6 +11,7 @@ Written by hand on ``subprocess`` because detectron2's ``launch`` runs one job o
 several independent jobs share the machine.
 """
 
+import json
 import logging
 import os
 import subprocess
@@ -178,8 +179,6 @@ def _echo_progress(key: str, out: str, shown: int, echo) -> int:
 
 def read_metrics(output_dir: str) -> Optional[List[Dict]]:
     """The rows of a run's ``metrics.json`` (detectron2's JSONWriter), or None when missing."""
-    import json
-
     path = os.path.join(output_dir, "metrics.json")
     if not os.path.exists(path):
         return None
