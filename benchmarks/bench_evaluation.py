@@ -3,22 +3,24 @@
 
 Builds a synthetic COCO-format GT (``--num-images`` images, 0-4 people each) and about
 ``--instances-per-image`` person predictions per image around it (near-duplicates of each person, as
-overlapping detector boxes give, plus false positives), then times:
+overlapping detector boxes give, plus false positives), then times (median of ``--repeats`` runs):
 
-* ``ljof_s``: :func:`ljof.evaluation.evaluate_keypoint_predictions` from the prediction dicts and the GT
-  json path: GT parsing and checks, prediction parsing, rescoring, OKS-NMS, OKS AP (hotcoco); median of
-  ``--repeats`` runs;
-* ``pycocotools_s``: pycocotools on the results that ljof scored (the same list): ``COCO(gt_json)``,
-  ``loadRes``, ``evaluate``, ``accumulate``, ``summarize``; one run.
+* ``evaluator_s``: detectron2's ``evaluate()`` of :class:`ljof.evaluation.TopDownKeypointEvaluator` after
+  ``process()`` has received the per-instance model outputs (torch tensors, as at test time): gathering
+  the predictions, GT json parsing and checks, rescoring, OKS-NMS, OKS AP; ``process()`` runs during
+  inference and is not timed;
+* ``ljof_s``: :func:`ljof.evaluation.evaluate_keypoint_predictions` from the prediction dicts (what
+  ``tools/evaluate_keypoints.py`` does after reading a predictions json): the same plus parsing the dicts;
+* ``reference_s``: the reference tool on the results that ljof scored (the same list, one run):
+  pycocotools (``COCO(gt_json)``, ``loadRes``, ``evaluate``, ``accumulate``, ``summarize``), or for the
+  CrowdPose row xtcocotools ``keypoints_crowd``.
 
-``speedup = pycocotools_s / ljof_s`` (target >= 20 on the default 5,000 images / ~100k predictions) and
-``max_abs_diff`` between the two sets of statistics (percent; target 0 up to float rounding).
-``--backends`` also times the OKS AP engines alone on the same results (hotcoco, and faster-coco-eval
-when it is installed), as measured to choose the engine. ``--stages`` times the steps of
-``evaluate_keypoint_predictions`` one by one (median of ``--repeats``): GT parsing and checks,
-prediction parsing, rescoring, OKS-NMS, ``apply_protocol`` (rescoring + OKS-NMS + the results list),
-hotcoco's results loading alone, and the OKS AP step (results loading + evaluate + accumulate +
-summarize).
+``speedup = reference_s / evaluator_s`` (target >= 20 on the default 5,000 images / ~100k predictions),
+``speedup_from_dicts = reference_s / ljof_s``, and ``max_abs_diff`` between the statistics (percent;
+target 0). ``--backends`` also times OKS AP engines alone on the same results (the project's, hotcoco,
+and faster-coco-eval when it is installed), as measured to choose the engine. ``--stages`` times the
+steps of ``evaluate_keypoint_predictions`` one by one (median of ``--repeats``): GT parsing and checks,
+prediction parsing, rescoring, OKS-NMS, ``apply_protocol`` (rescoring + OKS-NMS), and the OKS AP step.
 
 The CrowdPose row does the same on a CrowdPose-format GT (14 keypoints, ``crowdIndex``, no ``area``)
 against xtcocotools ``keypoints_crowd`` (``use_area=False``) with its 4-decimal rounding of APE/APM/APH
@@ -44,10 +46,13 @@ import numpy as np
 import ljof  # noqa: F401
 from detectron2.utils.logger import setup_logger
 
-from ljof.data.datasets import get_keypoint_set_metadata
+import torch
+
+from ljof.data.datasets import get_keypoint_set_metadata, register_keypoint_dataset
 from ljof.evaluation import (
     COCO_METRIC_NAMES,
     CROWDPOSE_METRIC_NAMES,
+    TopDownKeypointEvaluator,
     apply_protocol,
     batched_oks_nms,
     evaluate_keypoint_predictions,
@@ -183,6 +188,12 @@ def backend_times(gt_json: str, results, sigmas, reference):
     same results: seconds and max |diff| (percent) to ``reference``; faster-coco-eval if installed."""
     import hotcoco
 
+    from ljof.evaluation import coco_oks_ap
+
+    def ours():
+        stats = coco_oks_ap(gt_json, results, sigmas=sigmas)
+        return [stats[n] / 100.0 for n in COCO_METRIC_NAMES]
+
     def hot():
         gt = hotcoco.COCO(gt_json)
         ev = hotcoco.COCOeval(gt, gt.load_res(results), "keypoints")
@@ -204,7 +215,7 @@ def backend_times(gt_json: str, results, sigmas, reference):
         return ev.stats
 
     rows = {}
-    for name, run in (("hotcoco", hot), ("faster-coco-eval", faster)):
+    for name, run in (("ljof", ours), ("hotcoco", hot), ("faster-coco-eval", faster)):
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 start = time.perf_counter()
@@ -240,17 +251,41 @@ def stage_times(gt_json: str, preds, keypoint_set: str, sigmas, repeats: int):
             batched_oks_nms(arrays.image_ids, arrays.keypoints, scores, arrays.areas, 0.9, sigmas)
             row["oks_nms"] = time.perf_counter() - start
             start = time.perf_counter()
-            results = apply_protocol(arrays, sigmas, category_id=gt.person_category_id)
+            results = apply_protocol(arrays, sigmas)
             row["apply_protocol"] = time.perf_counter() - start
-            start = time.perf_counter()
-            gt.coco.load_res(results)
-            row["hotcoco_load_res"] = time.perf_counter() - start
             start = time.perf_counter()
             stats_fn(gt, results, sigmas)
             row["oks_ap"] = time.perf_counter() - start
             del results, gt
         runs.append(row)
     return {name: round(statistics.median(r[name] for r in runs), 3) for name in runs[0]}
+
+
+def evaluator_times(gt_json: str, preds, keypoint_set: str, repeats: int):
+    """Seconds of ``TopDownKeypointEvaluator.evaluate()`` (each of ``repeats`` runs) after ``process()``
+    received every prediction as a per-instance model output, and its metrics."""
+    name = f"bench_evaluation_{keypoint_set}_{os.getpid()}_{abs(hash(gt_json))}"
+    register_keypoint_dataset(name, gt_json, os.path.dirname(gt_json), keypoint_set)
+    evaluator = TopDownKeypointEvaluator(name, distributed=False)
+    k = len(get_keypoint_set_metadata(keypoint_set)["keypoint_names"])
+    outputs = [
+        {
+            "keypoints": torch.tensor(p["keypoints"], dtype=torch.float32).reshape(k, 3),
+            "bbox_score": torch.tensor(p["score"]),
+            "bbox_area": torch.tensor(p["area"]),
+        }
+        for p in preds
+    ]
+    inputs = [{"image_id": p["image_id"]} for p in preds]
+    seconds = []
+    for _ in range(repeats):
+        evaluator.reset()
+        for begin in range(0, len(inputs), 64):  # batches of 64 person crops
+            evaluator.process(inputs[begin : begin + 64], outputs[begin : begin + 64])
+        start = time.perf_counter()
+        metrics = evaluator.evaluate()["keypoints"]
+        seconds.append(time.perf_counter() - start)
+    return seconds, metrics
 
 
 def bench(
@@ -269,27 +304,36 @@ def bench(
         gt_json = os.path.join(tmp, "gt.json")
         with open(gt_json, "w") as f:
             json.dump(gt, f)
+        evaluator_runs, from_model = evaluator_times(gt_json, preds, keypoint_set, repeats)
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             ours = evaluate_keypoint_predictions(preds, gt_json, keypoint_set=keypoint_set)
             times.append(time.perf_counter() - start)
-        results = apply_protocol(predictions_to_arrays(preds, k), sigmas)  # what ljof scored
+        results = apply_protocol(predictions_to_arrays(preds, k), sigmas).to_coco(1)  # what was scored
         ref_s, ref = reference_stats(gt_json, results, keypoint_set, sigmas)
         engines = backend_times(gt_json, results, sigmas, ref) if backends else None
         steps = stage_times(gt_json, preds, keypoint_set, sigmas, repeats) if stages else None
-    diffs = [abs(ours[n] - ref[n]) for n in ours if not (np.isnan(ours[n]) and np.isnan(ref[n]))]
-    ljof_s = statistics.median(times)
+    diffs = [
+        abs(got[n] - ref[n])
+        for got in (ours, from_model)
+        for n in got
+        if not (np.isnan(got[n]) and np.isnan(ref[n]))
+    ]
+    ljof_s, evaluator_s = statistics.median(times), statistics.median(evaluator_runs)
     row = {
         "num_images": num_images,
         "num_gt": len(gt["annotations"]),
         "num_predictions": len(preds),
         "num_scored": len(results),
+        "evaluator_s": round(evaluator_s, 3),
+        "evaluator_runs_s": [round(t, 3) for t in evaluator_runs],
         "ljof_s": round(ljof_s, 3),
         "ljof_runs_s": [round(t, 3) for t in times],
         "reference": "pycocotools" if keypoint_set == "coco" else "xtcocotools keypoints_crowd",
         "reference_s": round(ref_s, 3),
-        "speedup": round(ref_s / ljof_s, 1),
+        "speedup": round(ref_s / evaluator_s, 1),
+        "speedup_from_dicts": round(ref_s / ljof_s, 1),
         "max_abs_diff": max(diffs) if diffs else 0.0,
         "AP": ours["AP"],
     }
@@ -298,8 +342,9 @@ def bench(
     if steps is not None:
         row["stages_s"] = steps
     logger.info(
-        f"{keypoint_set}: ljof {ljof_s:.3f} s (whole evaluation) vs {row['reference']} "
-        f"{ref_s:.3f} s (load + evaluate): {row['speedup']}x, max |diff| {row['max_abs_diff']:.2e}"
+        f"{keypoint_set}: evaluator.evaluate() {evaluator_s:.3f} s, from prediction dicts "
+        f"{ljof_s:.3f} s vs {row['reference']} {ref_s:.3f} s (load + evaluate): "
+        f"{row['speedup']}x / {row['speedup_from_dicts']}x, max |diff| {row['max_abs_diff']:.2e}"
     )
     return row
 
@@ -309,7 +354,7 @@ def main():
     parser.add_argument("--num-images", type=int, default=5000)
     parser.add_argument("--crowdpose-images", type=int, default=2000)
     parser.add_argument("--instances-per-image", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3, help="ljof runs (median reported)")
+    parser.add_argument("--repeats", type=int, default=5, help="ljof runs (median reported)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--backends", action="store_true", help="also time the OKS AP engines alone (COCO row)"

@@ -1,5 +1,6 @@
 """Evaluation: OKS, OKS-NMS, OKS AP per protocol and the top-down keypoint evaluator (percent units)."""
 
+from .keypoint_results import KeypointResults
 from .oks import batched_oks_nms, keypoint_extent_area, oks_iou, oks_nms
 from .oks_ap import (
     COCO_METRIC_NAMES,
@@ -35,6 +36,7 @@ __all__ = [
     "batched_oks_nms",
     "keypoint_extent_area",
     "PredictionArrays",
+    "KeypointResults",
     "predictions_to_arrays",
     "rescore_by_keypoints",
     "apply_protocol",

@@ -15,17 +15,20 @@ resamples in which the second model scores higher.
 import contextlib
 import io
 import math
+import warnings
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional, Sequence
 
 import hotcoco
 
+from .cocoeval_arrays import MAX_DETS
+from .keypoint_results import KeypointResults
 from .oks_ap import (
     COCO_METRIC_NAMES,
     CROWDPOSE_METRIC_NAMES,
-    _checked_results,
-    _evaluator,
+    KeypointGroundTruth,
     _sigmas,
+    checked_results,
     gc_paused,
     load_keypoint_gt,
 )
@@ -41,6 +44,23 @@ BOOTSTRAP_METRICS = {
     "coco": COCO_METRIC_NAMES,
     "crowdpose": tuple(m for m in CROWDPOSE_METRIC_NAMES if m not in ("APE", "APM", "APH")),
 }
+
+
+def _hotcoco_evaluator(gt: KeypointGroundTruth, results: KeypointResults, sigmas: Sequence[float]):
+    """An evaluated, accumulated and summarized ``hotcoco.COCOeval`` of the person category (the
+    input of ``hotcoco.compare``; its statistics equal :func:`~ljof.evaluation.coco_oks_ap`'s, tested)."""
+    dt = gt.coco.load_res(results.to_coco(gt.person_category_id))
+    ev = hotcoco.COCOeval(gt.coco, dt, "keypoints")
+    ev.params.kpt_oks_sigmas = [float(s) for s in sigmas]
+    ev.params.cat_ids = [gt.person_category_id]
+    ev.params.max_dets = [MAX_DETS]
+    # silence hotcoco's table and its warning that non-COCO sigmas redefine OKS (intended here)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.filterwarnings("ignore", message=".*kpt_oks_sigmas differ.*")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev
 
 
 def _percent(value: Optional[float]) -> float:
@@ -88,7 +108,7 @@ def paired_bootstrap(
     gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=len(sigmas))
     with gc_paused():
         evals = [
-            _evaluator(gt, _checked_results(gt, list(r), len(sigmas), name), sigmas)
+            _hotcoco_evaluator(gt, checked_results(gt, r, len(sigmas), name), sigmas)
             for r, name in ((results_a, "results_a"), (results_b, "results_b"))
         ]
         with contextlib.redirect_stdout(io.StringIO()):

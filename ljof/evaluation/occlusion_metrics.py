@@ -14,6 +14,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
 from .oks_ap import compute_oks_ap
 from .occlusion_gt import (
     MAX_IOU_BUCKETS,
@@ -139,7 +140,7 @@ def prepare_occlusion_inputs(
         rescore=rescore,
         keypoint_score_thr=keypoint_score_thr,
         oks_nms_thr=oks_nms_thr,
-    )
+    ).to_coco(LJOF_PERSON_CATEGORY_ID)
     return gt, results, occluded, own_xy
 
 

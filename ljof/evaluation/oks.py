@@ -107,7 +107,9 @@ def _score_order(group: np.ndarray, scores: np.ndarray) -> np.ndarray:
     # A stable sort of the reversed arrays puts later instances first among ties.
     reverse = np.arange(len(scores))[::-1]
     scores = np.asarray(scores, dtype=np.float64)[reverse]
-    return reverse[np.lexsort((-scores, np.asarray(group)[reverse]))]
+    # np.lexsort((-scores, group)) as two stable sorts (the same order, 2-3x faster)
+    by_score = np.argsort(-scores, kind="stable")
+    return reverse[by_score[np.argsort(np.asarray(group)[reverse][by_score], kind="stable")]]
 
 
 def batched_oks_nms(
@@ -185,8 +187,9 @@ class _PairTest:
         num_joints = len(self.var)
         self.bound = 0.0 < thr < 1.0
         if self.bound:
-            self.x_lo, self.x_hi = self.x.min(axis=1), self.x.max(axis=1)
-            self.y_lo, self.y_hi = self.y.min(axis=1), self.y.max(axis=1)
+            x_t, y_t = self.x.T.copy(), self.y.T.copy()  # (K, N): reductions along rows, faster
+            self.x_lo, self.x_hi = x_t.min(axis=0), x_t.max(axis=0)
+            self.y_lo, self.y_hi = y_t.min(axis=0), y_t.max(axis=0)
             # box bound in the form gap^2 <= limit x (area_a + area_b + 2 eps), margin 1e-9 on OKS
             self.gap_limit = -np.log(thr * (1.0 - 1e-9)) * (1.0 + 1e-9) * self.var.max()
             # |S| such that the S terms must sum to more than 2 (COCO at 0.9: 4 joints, > 2.3);

@@ -13,10 +13,11 @@
 Both keep every prediction, including those whose keypoint scores are all 0 (xtcocotools drops them),
 and break score ties by image id, then by order in ``results``, as the official tools do.
 
-The engine is hotcoco (PyPI ``hotcoco``, a Rust port of pycocotools' COCOeval whose statistics are
-identical): it is the fastest exact backend measured (``docs/evaluation.md``). The CrowdPose protocol
-runs on it as COCO keypoints with the GT ``area`` set to w x h x 0.53 and one evaluation per crowdIndex
-subset, which is what crowdposetools computes.
+The engine is :mod:`.cocoeval_arrays`, pycocotools' keypoint evaluation computed on arrays (bit-identical
+OKS, the same matching, accumulation and summary; ``docs/evaluation.md`` has the measurements that chose
+it over hotcoco and faster-coco-eval). The GT json is parsed by hotcoco (Rust). The CrowdPose protocol is
+COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex subset, which is
+what crowdposetools computes.
 
 Values are **percent** (detectron2's ``COCOEvaluator`` convention), NaN where a range or subset has no
 ground truth (the tools' -1).
@@ -24,11 +25,11 @@ ground truth (the tools' -1).
 
 import contextlib
 import gc
-import io
 import json
 import logging
 import os
-import warnings
+from itertools import repeat
+from operator import itemgetter
 from typing import Dict, FrozenSet, List, Optional, Sequence
 
 import hotcoco
@@ -36,6 +37,8 @@ import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import find_person_category
+from .cocoeval_arrays import GroundTruthPeople, accumulate, match_results, summarize_keypoints
+from .keypoint_results import KeypointResults, check_results, stack_keypoint_lists
 
 __all__ = [
     "COCO_METRIC_NAMES",
@@ -56,7 +59,6 @@ CROWDPOSE_METRIC_NAMES = ("AP", "AP50", "AP75", "AR", "AR50", "AR75", "APE", "AP
 CROWDPOSE_AREA_FACTOR = 0.53
 # crowdposetools ``get_type_result(first=0.2, second=0.8)``: easy < 0.2 <= medium < 0.8 <= hard.
 CROWD_INDEX_THRESHOLDS = (0.2, 0.8)
-_MAX_DETS = 20
 
 
 class KeypointGroundTruth:
@@ -64,6 +66,8 @@ class KeypointGroundTruth:
 
     Attributes:
         coco: the ``hotcoco.COCO`` index (CrowdPose: GT ``area`` already w x h x 0.53).
+        people: the person annotations as arrays (:class:`~.cocoeval_arrays.GroundTruthPeople`, json
+            order; CrowdPose: ``areas`` = w x h x 0.53).
         keypoint_set: ``"coco"`` or ``"crowdpose"``.
         person_category_id: id of the person category in the json.
         accepted_category_ids: ``category_id`` values that mean person in predictions.
@@ -72,9 +76,10 @@ class KeypointGroundTruth:
         source: the file name (or a description) used in messages.
     """
 
-    def __init__(self, coco, keypoint_set, person_category_id, accepted_category_ids, source,
+    def __init__(self, coco, people, keypoint_set, person_category_id, accepted_category_ids, source,
                  crowd_index=None):  # fmt: skip
         self.coco = coco
+        self.people: GroundTruthPeople = people
         self.keypoint_set = keypoint_set
         self.person_category_id: int = person_category_id
         self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
@@ -114,6 +119,47 @@ def _open_gt(gt, source: str):
         raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
 
 
+def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, source: str):
+    """The person annotations as :class:`GroundTruthPeople` (CrowdPose: area = box w x h x 0.53).
+
+    Raises:
+        ValueError naming the annotation: a person without a labelled joint (all v = 0) and without
+        ``bbox`` (pycocotools scores results against such a person by its box), non-finite numbers.
+    """
+    n = len(people)
+    try:  # one C-level pass when every person has a box
+        boxes = np.array(list(map(itemgetter("bbox"), people)), dtype=np.float64).reshape(n, 4)
+    except (KeyError, TypeError, ValueError):
+        boxes = np.full((n, 4), np.nan)
+        with_box = [i for i, a in enumerate(people) if a.get("bbox") is not None]
+        if with_box:
+            boxes[with_box] = [people[i]["bbox"] for i in with_box]
+    keypoints = stack_keypoint_lists(people, num_keypoints)
+    if keypoint_set == "crowdpose":  # crowdposetools: box w x h x 0.53, in this order
+        areas = boxes[:, 2] * boxes[:, 3] * CROWDPOSE_AREA_FACTOR
+    else:
+        areas = np.fromiter(map(itemgetter("area"), people), np.float64, count=n)
+    unlabelled_without_box = ~(keypoints[..., 2] > 0).any(axis=1) & np.isnan(boxes).any(axis=1)
+    for i in np.flatnonzero(unlabelled_without_box | ~np.isfinite(areas)).tolist():
+        ann = people[i]
+        problem = "a non-finite area" if not np.isfinite(areas[i]) else (
+            "no labelled keypoint and no 'bbox' (results are scored against its box)"
+        )  # fmt: skip
+        raise ValueError(
+            f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
+            + problem
+        )
+    return GroundTruthPeople(
+        image_ids=np.fromiter(map(itemgetter("image_id"), people), np.int64, count=n),
+        ids=np.fromiter(map(itemgetter("id"), people), np.int64, count=n),
+        keypoints=keypoints,
+        areas=areas,
+        boxes=boxes,
+        iscrowd=np.fromiter(map(dict.get, people, repeat("iscrowd"), repeat(0)), bool, count=n),
+        num_keypoints=np.fromiter(map(itemgetter("num_keypoints"), people), np.int64, count=n),
+    )
+
+
 def load_keypoint_gt(
     gt, keypoint_set: str, *, num_keypoints: Optional[int] = None, source: Optional[str] = None
 ) -> KeypointGroundTruth:
@@ -149,9 +195,9 @@ def load_keypoint_gt(
     required = ["keypoints", "num_keypoints"] + (
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
     )
-    people = [a for a in coco.anns.values() if a.get("category_id") == person_id]
+    people = [a for a in coco.dataset["annotations"] if a.get("category_id") == person_id]
     for key in required:  # one C-level scan per field; the loop below only names the culprit
-        if None in [a.get(key) for a in people]:
+        if None in map(dict.get, people, repeat(key)):
             ann = next(a for a in people if a.get(key) is None)
             hint = "; for CrowdPose-style files (no area) use keypoint_set='crowdpose'"
             raise ValueError(
@@ -159,14 +205,15 @@ def load_keypoint_gt(
                 f"no {key!r}, which the {keypoint_set} protocol needs"
                 + (hint if key == "area" else "")
             )
-    if num_keypoints is not None:
-        lengths = [len(a["keypoints"]) for a in people]
-        if set(lengths) - {3 * num_keypoints}:
-            i = next(i for i, n in enumerate(lengths) if n != 3 * num_keypoints)
-            raise ValueError(
-                f"ground truth {source}: annotation {people[i].get('id')} has {lengths[i]} keypoint "
-                f"values, expected {3 * num_keypoints} ({num_keypoints} keypoints)"
-            )
+    if num_keypoints is None:
+        num_keypoints = len(people[0]["keypoints"]) // 3 if people else 0
+    lengths = list(map(len, map(itemgetter("keypoints"), people)))
+    if set(lengths) - {3 * num_keypoints}:
+        i = next(i for i, n in enumerate(lengths) if n != 3 * num_keypoints)
+        raise ValueError(
+            f"ground truth {source}: annotation {people[i].get('id')} has {lengths[i]} keypoint "
+            f"values, expected {3 * num_keypoints} ({num_keypoints} keypoints)"
+        )
     crowd_index = None
     if keypoint_set == "crowdpose":
         images = coco.imgs
@@ -179,47 +226,22 @@ def load_keypoint_gt(
                 "(mmpose_crowdpose_*.json / crowdpose_*.json)."
             )
         crowd_index = {i: float(img["crowdIndex"]) for i, img in images.items()}
-        if people:  # crowdposetools' OKS scale and area of a GT person: box w x h x 0.53
-            factor = CROWDPOSE_AREA_FACTOR
-            coco.update_anns(
-                [{"id": a["id"], "area": a["bbox"][2] * a["bbox"][3] * factor} for a in people]
-            )
-    return KeypointGroundTruth(coco, keypoint_set, person_id, accepted, source, crowd_index)
+    arrays = _people_arrays(people, num_keypoints, keypoint_set, source)
+    if keypoint_set == "crowdpose" and people:  # the same scale for hotcoco (the paired bootstrap)
+        coco.update_anns(ids=arrays.ids, area=arrays.areas)
+    return KeypointGroundTruth(coco, arrays, keypoint_set, person_id, accepted, source, crowd_index)
 
 
-def _checked_results(gt: KeypointGroundTruth, results: Sequence[Dict], num_keypoints: int, source):
-    """Check COCO-format results against the GT; returns them with the GT's person category id."""
-    known = set(gt.image_ids.tolist())
-    remap = False
-    for i, r in enumerate(results):
-        try:
-            image_id, kpts, score = r["image_id"], r["keypoints"], float(r["score"])
-            category = r.get("category_id", gt.person_category_id)
-            ok = len(kpts) == 3 * num_keypoints and np.isfinite(score)
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(
-                f"{source}, result {i}: expected image_id, keypoints ([x, y, score] * {num_keypoints}) "
-                f"and a finite score ({type(e).__name__}: {e})"
-            ) from e
-        if not ok:
-            raise ValueError(
-                f"{source}, result {i}: {len(kpts)} keypoint values (expected {3 * num_keypoints}) "
-                f"or a non-finite score ({score})"
-            )
-        if image_id not in known:
-            raise ValueError(
-                f"{source}, result {i}: image_id {image_id} is not an image of the ground truth "
-                f"{gt.source}"
-            )
-        if category not in gt.accepted_category_ids:
-            raise ValueError(
-                f"{source}, result {i}: category_id {category} is not the person category of "
-                f"{gt.source} (accepted: {sorted(gt.accepted_category_ids)})"
-            )
-        remap |= category != gt.person_category_id
-    if remap:
-        results = [dict(r, category_id=gt.person_category_id) for r in results]
-    return results
+def checked_results(gt: KeypointGroundTruth, results, num_keypoints: int, source: str):
+    """:func:`~.keypoint_results.check_results` against this GT: a :class:`KeypointResults`."""
+    return check_results(
+        results,
+        num_keypoints,
+        image_ids=gt.image_ids,
+        category_ids=gt.accepted_category_ids,
+        gt_source=gt.source,
+        source=source,
+    )
 
 
 @contextlib.contextmanager
@@ -238,29 +260,6 @@ def gc_paused():
             gc.enable()
 
 
-def _evaluator(gt: KeypointGroundTruth, results: List[Dict], sigmas: Sequence[float]):
-    """An evaluated, accumulated and summarized ``hotcoco.COCOeval`` of the person category."""
-    dt = gt.coco.load_res(results)
-    ev = hotcoco.COCOeval(gt.coco, dt, "keypoints")
-    ev.params.kpt_oks_sigmas = [float(s) for s in sigmas]
-    ev.params.cat_ids = [gt.person_category_id]
-    ev.params.max_dets = [_MAX_DETS]
-    with _quiet():
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return ev
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence hotcoco's table and its warning that non-COCO sigmas redefine OKS (intended for
-    CrowdPose and custom keypoint sets)."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.filterwarnings("ignore", message=".*kpt_oks_sigmas differ.*")
-        yield
-
-
 def _percent(value: float) -> float:
     return 100.0 * float(value) if value >= 0 else float("nan")
 
@@ -271,32 +270,35 @@ def _sigmas(sigmas, keypoint_set: str) -> List[float]:
     return [float(s) for s in sigmas]
 
 
-def _coco_stats(gt: KeypointGroundTruth, results: List[Dict], sigmas) -> Dict[str, float]:
-    stats = _evaluator(gt, results, sigmas).get_results()
-    return {name: _percent(stats[name]) for name in COCO_METRIC_NAMES}
+def _matches(gt: KeypointGroundTruth, results: KeypointResults, sigmas):
+    return match_results(
+        gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas
+    )
 
 
-def _crowdpose_stats(gt: KeypointGroundTruth, results: List[Dict], sigmas) -> Dict[str, float]:
-    ev = _evaluator(gt, results, sigmas)
-    stats = ev.get_results()
+def _coco_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
+    stats = summarize_keypoints(*accumulate(_matches(gt, results, sigmas)))
+    return {name: _percent(value) for name, value in zip(COCO_METRIC_NAMES, stats)}
+
+
+def _crowdpose_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
+    matches = _matches(gt, results, sigmas)
+    stats = dict(zip(COCO_METRIC_NAMES, summarize_keypoints(*accumulate(matches))))
     metrics = {name: _percent(stats[name]) for name in CROWDPOSE_METRIC_NAMES[:6]}
     first, second = CROWD_INDEX_THRESHOLDS
-    index = gt.crowd_index
+    crowd = np.array([gt.crowd_index[i] for i in gt.image_ids.tolist()], dtype=np.float64)
     subsets = {
-        "APE": [i for i, c in index.items() if c < first],
-        "APM": [i for i, c in index.items() if first <= c < second],
-        "APH": [i for i, c in index.items() if c >= second],
+        "APE": crowd < first,
+        "APM": (first <= crowd) & (crowd < second),
+        "APH": crowd >= second,
     }
-    for name, image_ids in subsets.items():
-        if not image_ids:  # crowdposetools: no image in the subset -> precision all -1
+    for name, images in subsets.items():
+        if not images.any():  # crowdposetools: no image in the subset -> precision all -1
             metrics[name] = float("nan")
             continue
-        ev.params.img_ids = sorted(image_ids)
-        with _quiet():
-            ev.evaluate()
-            ev.accumulate()
+        precision, _ = accumulate(matches, images=images)
         # crowdposetools ``get_type_result``: mean of precision[:, :, :, area all, :], -1 included
-        metrics[name] = _percent(np.mean(ev.eval["precision"][:, :, :, 0, :]))
+        metrics[name] = _percent(np.mean(precision[:, :, :, 0, :]))
     return metrics
 
 
@@ -308,7 +310,8 @@ def coco_oks_ap(
     Args:
         gt: GT json path, parsed dict, COCO-API object or :class:`KeypointGroundTruth`.
         results: list of ``{"image_id", "keypoints": [x, y, score] * K, "score"}`` (``category_id``
-            optional: the GT's person id, or 1), scored as given (no rescoring, no NMS); not modified.
+            optional: the GT's person id, or 1) or a :class:`~.keypoint_results.KeypointResults`,
+            scored as given (no rescoring, no NMS); not modified.
         sigmas: K OKS sigmas (default COCO-17).
         source: name of the results in error messages.
 
@@ -318,7 +321,7 @@ def coco_oks_ap(
     sigmas = _sigmas(sigmas, "coco")
     gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
     with gc_paused():
-        return _coco_stats(gt, _checked_results(gt, results, len(sigmas), source), sigmas)
+        return _coco_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 
 def crowdpose_oks_ap(
@@ -335,7 +338,7 @@ def crowdpose_oks_ap(
     sigmas = _sigmas(sigmas, "crowdpose")
     gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
     with gc_paused():
-        return _crowdpose_stats(gt, _checked_results(gt, results, len(sigmas), source), sigmas)
+        return _crowdpose_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 
 def compute_oks_ap(

@@ -16,20 +16,21 @@ Prediction format (COCO results format plus optional fields), one dict per perso
 (the GT's person id, or 1).
 """
 
-import itertools
 import json
 import logging
 import operator
 import os
+from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from operator import itemgetter, methodcaller
-from typing import Dict, FrozenSet, List, Optional, Sequence
+from typing import Dict, FrozenSet, Optional, Sequence
 
 import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
 from .oks import batched_oks_nms, keypoint_extent_area
+from .keypoint_results import KeypointResults, image_ids_of, stack_keypoint_lists
 from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
 
 __all__ = [
@@ -45,14 +46,9 @@ logger = logging.getLogger(__name__)
 
 class PredictionArrays:
     """N person predictions as arrays: ``image_ids`` (N,) int64, ``keypoints`` (N, K, 3) float64
-    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2.
+    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2."""
 
-    ``keypoint_lists``: optionally the same keypoints as N flat Python lists (as parsed from json);
-    the results then reuse them instead of converting the array back.
-    """
-
-    def __init__(self, image_ids, keypoints, bbox_scores, areas, keypoint_lists=None):
-        self.keypoint_lists = keypoint_lists
+    def __init__(self, image_ids, keypoints, bbox_scores, areas):
         self.image_ids = np.asarray(image_ids, dtype=np.int64).reshape(-1)
         self.keypoints = np.asarray(keypoints, dtype=np.float64)
         self.bbox_scores = np.asarray(bbox_scores, dtype=np.float64).reshape(-1)
@@ -76,9 +72,15 @@ def _malformed(source: str, i: int, num_keypoints: int, error: Exception) -> Val
 
 
 def _record_area(p: Dict):
-    """``area``, else bbox w x h, else NaN (filled with the keypoints' extent later)."""
+    """``area``, else bbox w x h, else NaN (filled with the keypoints' extent later).
+
+    Raises:
+        ValueError: an ``area`` given as NaN (it would otherwise read as absent).
+    """
     area = p.get("area")
     if area is not None:
+        if np.isnan(float(area)):
+            raise ValueError(f"area {area!r} is not a number")
         return area
     box = p.get("bbox")
     return np.nan if box is None else float(box[2]) * float(box[3])
@@ -86,8 +88,11 @@ def _record_area(p: Dict):
 
 def _record_arrays(p: Dict, num_keypoints: int):
     """(image_id, (K, 3) keypoints, box score, area or NaN) of one prediction dict."""
+    image_id = p["image_id"]
+    if float(image_id) != int(image_id):
+        raise ValueError(f"image_id {image_id!r} is not an integer")
     return (
-        int(p["image_id"]),
+        int(image_id),
         np.asarray(p["keypoints"], dtype=np.float64).reshape(num_keypoints, 3),
         float(p["bbox_score"] if "bbox_score" in p else p["score"]),
         float(_record_area(p)),
@@ -99,42 +104,33 @@ def predictions_to_arrays(
     num_keypoints: int,
     source: str = "predictions",
     *,
-    category_ids: FrozenSet[int] = frozenset({LJOF_PERSON_CATEGORY_ID}),
+    category_ids: Optional[FrozenSet[int]] = frozenset({LJOF_PERSON_CATEGORY_ID}),
 ) -> PredictionArrays:
     """Validate a list of prediction dicts (module docstring) and stack them.
 
     Args:
         predictions: the dicts; num_keypoints: K.
         source: name used in error messages (e.g. the predictions file).
-        category_ids: the ``category_id`` values that mean person (absent also means person).
+        category_ids: the ``category_id`` values that mean person (absent also means person);
+            None: not checked here (:func:`check_categories` later).
 
     Raises:
         ValueError naming ``source`` and the record index when a record is malformed, has another
-        category or non-finite numbers.
+        category, a fractional ``image_id``, an ``area`` given as NaN or non-finite numbers.
     """
     n = len(predictions)
     try:  # fast path: one C-level pass per field; any failure is located by the per-record pass below
-        image_ids = np.fromiter(map(itemgetter("image_id"), predictions), np.int64, count=n)
-        kpts = list(map(itemgetter("keypoints"), predictions))
-        size = 3 * num_keypoints
-        keypoint_lists = None
-        if set(map(type, kpts)) == {list} and set(map(len, kpts)) == {size}:  # json: 2x faster
-            flat = itertools.chain.from_iterable(kpts)
-            keypoints = np.fromiter(flat, dtype=np.float64, count=n * size)
-            keypoint_lists = kpts
-        else:
-            keypoints = np.array(kpts, dtype=np.float64)
-        keypoints = keypoints.reshape(n, num_keypoints, 3)
+        image_ids = image_ids_of(predictions, source)
+        keypoints = stack_keypoint_lists(predictions, num_keypoints)
         if any(map(operator.contains, predictions, repeat("bbox_score"))):
             given = [p["bbox_score"] if "bbox_score" in p else p["score"] for p in predictions]
         else:
             given = map(itemgetter("score"), predictions)
         bbox_scores = np.fromiter(given, np.float64, count=n)
         areas = np.fromiter(map(dict.get, predictions, repeat("area")), np.float64, count=n)
-        for i in np.flatnonzero(np.isnan(areas)).tolist():  # absent (None reads as NaN)
+        for i in np.flatnonzero(np.isnan(areas)).tolist():  # absent (None reads as NaN) or NaN
             areas[i] = _record_area(predictions[i])
     except (KeyError, TypeError, ValueError, IndexError):
-        keypoint_lists = None
         image_ids = np.zeros(n, dtype=np.int64)
         keypoints = np.zeros((n, num_keypoints, 3), dtype=np.float64)
         bbox_scores = np.zeros(n, dtype=np.float64)
@@ -146,19 +142,8 @@ def predictions_to_arrays(
                 )
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
-    person = LJOF_PERSON_CATEGORY_ID
-    category = methodcaller("get", "category_id", person)
-    try:  # dict.get is 3x faster than the method call, for dicts only
-        found = set(map(dict.get, predictions, repeat("category_id"), repeat(person)))
-    except TypeError:
-        found = set(map(category, predictions))
-    if not found <= category_ids:
-        categories = list(map(category, predictions))
-        i = next(i for i, c in enumerate(categories) if c not in category_ids)
-        raise ValueError(
-            f"{source}, record {i}: category_id {categories[i]} is not person "
-            f"(accepted: {sorted(category_ids)})"
-        )
+    if category_ids is not None:
+        check_categories(predictions, category_ids, source)
     if not (np.isfinite(keypoints).all() and np.isfinite(bbox_scores).all()):
         finite = np.isfinite(keypoints).all(axis=(1, 2)) & np.isfinite(bbox_scores)
         bad = int(np.flatnonzero(~finite)[0])
@@ -172,7 +157,28 @@ def predictions_to_arrays(
     if not np.isfinite(areas).all():
         bad = int(np.flatnonzero(~np.isfinite(areas))[0])
         raise ValueError(f"{source}, record {bad}: area {areas[bad]} is not finite")
-    return PredictionArrays(image_ids, keypoints, bbox_scores, areas, keypoint_lists)
+    return PredictionArrays(image_ids, keypoints, bbox_scores, areas)
+
+
+def check_categories(predictions: Sequence[Dict], category_ids: FrozenSet[int], source: str):
+    """Every record's ``category_id`` (absent: person) is one of ``category_ids``.
+
+    Raises:
+        ValueError naming ``source`` and the first record of another category.
+    """
+    person = LJOF_PERSON_CATEGORY_ID
+    category = methodcaller("get", "category_id", person)
+    try:  # dict.get is 3x faster than the method call, for dicts only
+        found = set(map(dict.get, predictions, repeat("category_id"), repeat(person)))
+    except TypeError:
+        found = set(map(category, predictions))
+    if not found <= category_ids:
+        categories = list(map(category, predictions))
+        i = next(i for i, c in enumerate(categories) if c not in category_ids)
+        raise ValueError(
+            f"{source}, record {i}: category_id {categories[i]} is not person "
+            f"(accepted: {sorted(category_ids)})"
+        )
 
 
 def rescore_by_keypoints(
@@ -194,14 +200,15 @@ def rescore_by_keypoints(
     keypoint_scores = np.asarray(keypoint_scores, dtype=np.float64)
     single = keypoint_scores.ndim == 1
     keypoint_scores = np.atleast_2d(keypoint_scores)
-    above = keypoint_scores > keypoint_score_thr
     # Summed joint by joint, in MMPose's order, so the scores (and their ties) match it bit for bit;
     # rows of the (K, N) transpose are contiguous.
-    terms = np.ascontiguousarray(np.where(above, keypoint_scores, 0.0).T)
+    columns = np.ascontiguousarray(keypoint_scores.T)
     total = np.zeros(len(keypoint_scores))
-    for row in terms:
-        total += row
-    count = above.sum(axis=1)
+    count = np.zeros(len(keypoint_scores), dtype=np.int64)
+    for column in columns:
+        above = column > keypoint_score_thr
+        total += np.where(above, column, 0.0)
+        count += above
     mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     scores = np.asarray(bbox_scores, dtype=np.float64) * mean
     return scores[0] if single else scores
@@ -214,13 +221,12 @@ def apply_protocol(
     rescore: bool = True,
     keypoint_score_thr: float = 0.2,
     oks_nms_thr: Optional[float] = 0.9,
-    category_id: int = LJOF_PERSON_CATEGORY_ID,
-) -> List[Dict]:
-    """Rescoring and OKS-NMS; returns the COCO results list that the OKS evaluation scores.
+) -> KeypointResults:
+    """Rescoring and OKS-NMS: the results that the OKS evaluation scores.
 
     Returns:
-        list of ``{"image_id", "category_id", "keypoints": [x, y, s] * K, "score"}``, sorted by image,
-        then score descending.
+        :class:`~ljof.evaluation.keypoint_results.KeypointResults` sorted by image, then score
+        descending (``.to_coco(category_id)`` gives the COCO results list).
     """
     if rescore:
         scores = rescore_by_keypoints(
@@ -234,19 +240,7 @@ def apply_protocol(
         )
     else:
         keep = np.lexsort((-scores, preds.image_ids))
-    with gc_paused():
-        if preds.keypoint_lists is not None:  # the parsed lists hold the same float64 values
-            kept_kpts = list(map(preds.keypoint_lists.__getitem__, keep.tolist()))
-        else:
-            kept_kpts = (
-                preds.keypoints[keep].reshape(len(keep), preds.keypoints.shape[1] * 3).tolist()
-            )
-        kept_ids = preds.image_ids[keep].tolist()
-        kept_scores = scores[keep].tolist()
-        return [
-            {"image_id": i, "category_id": category_id, "keypoints": k, "score": s}
-            for i, k, s in zip(kept_ids, kept_kpts, kept_scores)
-        ]
+    return KeypointResults(preds.image_ids[keep], preds.keypoints[keep], scores[keep])
 
 
 def _check_image_ids(preds: PredictionArrays, known: np.ndarray, gt_source: str, source: str):
@@ -292,27 +286,40 @@ def evaluate_keypoint_predictions(
     num_keypoints = len(meta["keypoint_names"])
     if len(sigmas) != num_keypoints:
         raise ValueError(f"{len(sigmas)} OKS sigmas for a {num_keypoints}-keypoint set")
-    with gc_paused():
-        gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=num_keypoints)
-        if not isinstance(predictions, PredictionArrays):
-            predictions = predictions_to_arrays(
-                predictions, num_keypoints, source, category_ids=gt.accepted_category_ids
+    records = None
+    with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
+        # The GT json is parsed on a second thread while the protocol runs on this one (numpy
+        # releases the GIL in its loops): ~10 % less wall time on two cores (docs/evaluation.md).
+        gt_future = pool.submit(load_keypoint_gt, gt, keypoint_set, num_keypoints=num_keypoints)
+        try:
+            if not isinstance(predictions, PredictionArrays):
+                records = predictions
+                predictions = predictions_to_arrays(
+                    records, num_keypoints, source, category_ids=None
+                )
+            if predictions.keypoints.shape[1:] != (num_keypoints, 3):
+                raise ValueError(
+                    f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected "
+                    f"({num_keypoints}, 3)"
+                )
+            results = apply_protocol(
+                predictions,
+                sigmas,
+                rescore=rescore,
+                keypoint_score_thr=keypoint_score_thr,
+                oks_nms_thr=oks_nms_thr,
             )
-        if predictions.keypoints.shape[1:] != (num_keypoints, 3):
-            raise ValueError(
-                f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected ({num_keypoints}, 3)"
-            )
+        except ValueError as e:  # a GT that breaks the contract is named first (the likelier cause)
+            gt_error = gt_future.exception()
+            if gt_error is not None:
+                raise gt_error from e
+            raise
+        gt = gt_future.result()
+        if records is not None:
+            check_categories(records, gt.accepted_category_ids, source)
         _check_image_ids(predictions, gt.image_ids, gt.source, source)
         if len(predictions) == 0:
             logger.warning(f"{source}: no predictions; every AP is 0 (NaN where there is no GT)")
-        results = apply_protocol(
-            predictions,
-            sigmas,
-            rescore=rescore,
-            keypoint_score_thr=keypoint_score_thr,
-            oks_nms_thr=oks_nms_thr,
-            category_id=gt.person_category_id,
-        )
         logger.info(
             f"Evaluating {len(results)} of {len(predictions)} predictions (rescore={rescore}, "
             f"oks_nms_thr={oks_nms_thr}) against {gt.source} ({keypoint_set} protocol)"
@@ -322,9 +329,7 @@ def evaluate_keypoint_predictions(
         if output_dir:
             os.makedirs(output_dir, exist_ok=True)
             with open(os.path.join(output_dir, "keypoint_results.json"), "w") as f:
-                json.dump(results, f)
+                json.dump(results.to_coco(gt.person_category_id), f)
             with open(os.path.join(output_dir, "keypoint_metrics.json"), "w") as f:
                 json.dump(metrics, f, indent=2)
-        # freed while the collector is paused, so that it does not scan them once it resumes
-        del results, gt
     return metrics

@@ -193,7 +193,7 @@ class TestGroundTruthContract(unittest.TestCase):
         preds = _gt_as_predictions(data, 1)
         with self.assertRaisesRegex(ValueError, r"mine, result 1: image_id 5 is not an image"):
             coco_oks_ap(data, [preds[0], dict(preds[1], image_id=5)], source="mine")
-        with self.assertRaisesRegex(ValueError, r"result 0: 3 keypoint values \(expected 51\)"):
+        with self.assertRaisesRegex(ValueError, r"result 0: 3 keypoint values, expected 51"):
             coco_oks_ap(data, [dict(preds[0], keypoints=[1, 2, 3])])
 
     def test_empty_ranges_are_nan_and_no_predictions_zero(self):
