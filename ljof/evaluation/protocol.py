@@ -129,8 +129,13 @@ def predictions_to_arrays(
         bbox_scores = np.fromiter(given, np.float64, count=n)
         areas = np.fromiter(map(dict.get, predictions, repeat("area")), np.float64, count=n)
         for i in np.flatnonzero(np.isnan(areas)).tolist():  # absent (None reads as NaN) or NaN
-            areas[i] = _record_area(predictions[i])
-    except (KeyError, TypeError, ValueError, IndexError):
+            try:
+                areas[i] = _record_area(predictions[i])
+            except ValueError as e:
+                raise ValueError(f"{source}, record {i}: {e}") from e
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        if isinstance(e, ValueError) and str(e).startswith(f"{source}, record "):
+            raise  # already names the record
         image_ids = np.zeros(n, dtype=np.int64)
         keypoints = np.zeros((n, num_keypoints, 3), dtype=np.float64)
         bbox_scores = np.zeros(n, dtype=np.float64)

@@ -17,6 +17,7 @@ from ljof.data.datasets import get_keypoint_set_metadata
 from ljof.evaluation import (
     COCO_METRIC_NAMES,
     CROWDPOSE_METRIC_NAMES,
+    KeypointResults,
     coco_oks_ap,
     crowdpose_oks_ap,
     evaluate_keypoint_predictions,
@@ -195,6 +196,37 @@ class TestGroundTruthContract(unittest.TestCase):
             coco_oks_ap(data, [preds[0], dict(preds[1], image_id=5)], source="mine")
         with self.assertRaisesRegex(ValueError, r"result 0: 3 keypoint values, expected 51"):
             coco_oks_ap(data, [dict(preds[0], keypoints=[1, 2, 3])])
+
+    def test_result_errors_name_the_result(self):
+        data = _person_id_variant(1)
+        preds = _gt_as_predictions(data, 1)
+        with self.assertRaisesRegex(ValueError, r"mine, record 2: image_id 1.5 is not an integer"):
+            coco_oks_ap(data, [*preds[:2], dict(preds[2], image_id=1.5)], source="mine")
+        with self.assertRaisesRegex(ValueError, r"mine, result 1: keypoints or score contain NaN"):
+            coco_oks_ap(data, [preds[0], dict(preds[1], score=float("nan"))], source="mine")
+        with self.assertRaisesRegex(ValueError, r"mine, result 0: expected image_id"):
+            coco_oks_ap(data, [{"image_id": preds[0]["image_id"]}], source="mine")
+
+    def test_person_without_labelled_joint_needs_a_box(self):
+        # pycocotools scores results against such a person by its box; without one: a clear error
+        data = _person_id_variant(1)
+        ann = data["annotations"][0]
+        ann["keypoints"] = [0] * 51
+        ann["num_keypoints"] = 0
+        del ann["bbox"]
+        with self.assertRaisesRegex(ValueError, rf"annotation {ann['id']} .*no labelled keypoint"):
+            coco_oks_ap(data, [])
+
+    def test_keypoint_results_arrays_score_like_dicts(self):
+        gt, preds, expected = _oracle("coco")
+        arrays = KeypointResults(
+            [p["image_id"] for p in preds],
+            np.array([p["keypoints"] for p in preds]).reshape(-1, 17, 3),
+            [p["score"] for p in preds],
+        )
+        assert_metrics_close(self, coco_oks_ap(gt, arrays), expected["oracle"], delta=1e-12,
+                             scale=100.0)  # fmt: skip
+        self.assertEqual(arrays.to_coco(1)[7], dict(preds[7], category_id=1))
 
     def test_empty_ranges_are_nan_and_no_predictions_zero(self):
         got = coco_oks_ap(fixture_path("ochuman", "test_ochuman.json"), [])

@@ -320,6 +320,20 @@ class TestErrors(unittest.TestCase):
                     gt_predictions(CROWD_JSON), path, keypoint_set="crowdpose"
                 )
 
+    def test_fractional_image_id_and_nan_area_are_errors(self):
+        # neither may silently change a number: 1.5 used to be truncated to 1, a NaN area replaced
+        preds = gt_predictions(COCO_JSON)
+        bad_id = [dict(p) for p in preds]
+        bad_id[3]["image_id"] = bad_id[3]["image_id"] + 0.5
+        with self.assertRaisesRegex(ValueError, r"p.json, record 3: image_id .* is not an integer"):
+            evaluate_keypoint_predictions(bad_id, COCO_JSON, source="p.json")
+        whole = [dict(p, image_id=float(p["image_id"])) for p in preds]  # 397133.0 is 397133
+        self.assertEqual(evaluate_keypoint_predictions(whole, COCO_JSON)["AP"], 100.0)
+        nan_area = [dict(p) for p in preds]
+        nan_area[5]["area"] = float("nan")
+        with self.assertRaisesRegex(ValueError, r"p.json, record 5: .*area nan is not a number"):
+            evaluate_keypoint_predictions(nan_area, COCO_JSON, source="p.json")
+
     def test_coco_protocol_needs_area(self):
         with self.assertRaisesRegex(ValueError, "no 'area'"):
             evaluate_keypoint_predictions(
