@@ -7,7 +7,7 @@ The same arithmetic in the same order: the OKS of every (result, GT) pair is bit
 precision / recall arrays are built and averaged as ``accumulate`` / ``summarize`` do.
 
 Hand-written because the fastest exact library, hotcoco 1.3, takes keypoint results only as Python
-dicts: building ~70k of them and reading them back was ~40 % of a whole evaluation
+dicts: building ~70k of them and reading them back was about a quarter of a whole evaluation
 (``benchmarks/bench_evaluation.py --stages``); here the results stay numpy arrays end to end.
 """
 

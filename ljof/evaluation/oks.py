@@ -174,6 +174,10 @@ class _PairTest:
     2. each joint term ``exp(-e_k)`` is at most 1, so ``K OKS <= sum_{k in S} exp(-e_k) + K - |S|``
        for the joints S with the smallest sigmas (terms computed as in :func:`_oks`).
 
+    When S is used, bound 1 is taken on the boxes of the S joints instead (each of their distances is
+    at least the gap between those boxes, so ``sum_S exp(-e_k) <= |S| exp(-gap_S^2 / (2 max_S(var)
+    scale))``, which must reach bound 2's threshold): a face-sized box rules out far more pairs.
+
     Both hold for a positive scale ``(a_a + a_b) / 2 + eps`` and are tested with a margin (1e-9) far
     above float rounding; pairs with another scale, and every pair when ``thr`` is outside (0, 1),
     get the full OKS.
@@ -203,6 +207,11 @@ class _PairTest:
                 self.sub_y = np.ascontiguousarray(self.y[:, self.subset])
                 self.sub_var = self.var[self.subset]
                 self.sub_thr = (num_joints * thr - (num_joints - size)) - 1e-9
+                per_joint = self.sub_thr * (1.0 - 1e-9) / size
+                if 0.0 < per_joint < 1.0:  # bound 1 on the S joints' boxes: tighter (see above)
+                    self.x_lo, self.x_hi = self.sub_x.min(axis=1), self.sub_x.max(axis=1)
+                    self.y_lo, self.y_hi = self.sub_y.min(axis=1), self.sub_y.max(axis=1)
+                    self.gap_limit = -np.log(per_joint) * (1.0 + 1e-9) * self.sub_var.max()
 
     def over(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(P,) bool: OKS of instance ``a[p]`` (the higher-scored) with ``b[p]`` is ``> thr``."""
