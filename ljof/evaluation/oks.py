@@ -191,17 +191,15 @@ class _PairTest:
         num_joints = len(self.var)
         self.bound = 0.0 < thr < 1.0
         if self.bound:
-            x_t, y_t = self.x.T.copy(), self.y.T.copy()  # (K, N): reductions along rows, faster
-            self.x_lo, self.x_hi = x_t.min(axis=0), x_t.max(axis=0)
-            self.y_lo, self.y_hi = y_t.min(axis=0), y_t.max(axis=0)
-            # box bound in the form gap^2 <= limit x (area_a + area_b + 2 eps), margin 1e-9 on OKS
-            self.gap_limit = -np.log(thr * (1.0 - 1e-9)) * (1.0 + 1e-9) * self.var.max()
             # |S| such that the S terms must sum to more than 2 (COCO at 0.9: 4 joints, > 2.3);
             # not worth it when S would be over half the joints
             size = int(np.ceil(num_joints * (1.0 - thr))) + 2
             self.subset = None
             if 2 * size <= num_joints:
                 self.subset = np.argsort(self.var, kind="stable")[:size]
+            box_x, box_y = self.x, self.y
+            # box bound in the form gap^2 <= limit x (area_a + area_b + 2 eps), margin 1e-9 on OKS
+            self.gap_limit = -np.log(thr * (1.0 - 1e-9)) * (1.0 + 1e-9) * self.var.max()
             if self.subset is not None:
                 self.sub_x = np.ascontiguousarray(self.x[:, self.subset])
                 self.sub_y = np.ascontiguousarray(self.y[:, self.subset])
@@ -209,9 +207,11 @@ class _PairTest:
                 self.sub_thr = (num_joints * thr - (num_joints - size)) - 1e-9
                 per_joint = self.sub_thr * (1.0 - 1e-9) / size
                 if 0.0 < per_joint < 1.0:  # bound 1 on the S joints' boxes: tighter (see above)
-                    self.x_lo, self.x_hi = self.sub_x.min(axis=1), self.sub_x.max(axis=1)
-                    self.y_lo, self.y_hi = self.sub_y.min(axis=1), self.sub_y.max(axis=1)
+                    box_x, box_y = self.sub_x, self.sub_y
                     self.gap_limit = -np.log(per_joint) * (1.0 + 1e-9) * self.sub_var.max()
+            x_t, y_t = box_x.T.copy(), box_y.T.copy()  # (joints, N): reductions along rows, faster
+            self.x_lo, self.x_hi = x_t.min(axis=0), x_t.max(axis=0)
+            self.y_lo, self.y_hi = y_t.min(axis=0), y_t.max(axis=0)
 
     def over(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(P,) bool: OKS of instance ``a[p]`` (the higher-scored) with ``b[p]`` is ``> thr``."""
