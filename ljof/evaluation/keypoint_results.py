@@ -13,7 +13,13 @@ from typing import Dict, FrozenSet, List, Sequence
 
 import numpy as np
 
-__all__ = ["KeypointResults", "stack_keypoint_lists", "image_ids_of", "check_results"]
+__all__ = [
+    "KeypointResults",
+    "stack_keypoint_lists",
+    "image_ids_of",
+    "check_image_ids",
+    "check_results",
+]
 
 
 class KeypointResults:
@@ -97,14 +103,23 @@ def check_results(
             f"{source}, result {i}: keypoints or score contain NaN or inf "
             f"({int((~finite).sum())} such results)"
         )
-    unknown = ~np.isin(results.image_ids, image_ids)
+    check_image_ids(results.image_ids, image_ids, gt_source=gt_source, source=source, noun="result")
+    return results
+
+
+def check_image_ids(ids: np.ndarray, known: np.ndarray, *, gt_source: str, source: str, noun: str):
+    """Every id of ``ids`` is one of the GT's image ids ``known``.
+
+    Raises:
+        ValueError naming ``source`` and the first ``noun`` (record / result) with another id.
+    """
+    unknown = ~np.isin(ids, known)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise ValueError(
-            f"{source}, result {i}: image_id {int(results.image_ids[i])} is not an image of the "
-            f"ground truth {gt_source} ({int(unknown.sum())} results have unknown image ids)"
+            f"{source}, {noun} {i}: image_id {int(ids[i])} is not an image of the ground truth "
+            f"{gt_source} ({int(unknown.sum())} {noun}s have unknown image ids)"
         )
-    return results
 
 
 def _stack_results(results: Sequence[Dict], num_keypoints: int, category_ids, gt_source, source):

@@ -30,7 +30,12 @@ import numpy as np
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
 from .oks import batched_oks_nms, keypoint_extent_area
-from .keypoint_results import KeypointResults, image_ids_of, stack_keypoint_lists
+from .keypoint_results import (
+    KeypointResults,
+    check_image_ids,
+    image_ids_of,
+    stack_keypoint_lists,
+)
 from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
 
 __all__ = [
@@ -248,16 +253,6 @@ def apply_protocol(
     return KeypointResults(preds.image_ids[keep], preds.keypoints[keep], scores[keep])
 
 
-def _check_image_ids(preds: PredictionArrays, known: np.ndarray, gt_source: str, source: str):
-    unknown = ~np.isin(preds.image_ids, known)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        raise ValueError(
-            f"{source}, record {i}: image_id {int(preds.image_ids[i])} is not an image of the ground "
-            f"truth {gt_source} ({int(unknown.sum())} predictions have unknown image ids)"
-        )
-
-
 def evaluate_keypoint_predictions(
     predictions,
     gt,
@@ -322,7 +317,9 @@ def evaluate_keypoint_predictions(
         gt = gt_future.result()
         if records is not None:
             check_categories(records, gt.accepted_category_ids, source)
-        _check_image_ids(predictions, gt.image_ids, gt.source, source)
+        check_image_ids(
+            predictions.image_ids, gt.image_ids, gt_source=gt.source, source=source, noun="record"
+        )
         if len(predictions) == 0:
             logger.warning(f"{source}: no predictions; every AP is 0 (NaN where there is no GT)")
         logger.info(

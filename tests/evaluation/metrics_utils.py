@@ -77,8 +77,9 @@ def _prediction(rng, image_id, xy, all_zero):
     }
 
 
-def pycocotools_stats(gt, preds, sigmas):
-    """pycocotools' 10 keypoint statistics (fractions, -1 for empty ranges)."""
+def pycocotools_eval(gt, preds, sigmas, image_ids=None):
+    """pycocotools' ``COCOeval(iouType="keypoints")`` on copies of ``gt`` (dict) and ``preds``,
+    evaluated, accumulated and summarized (``image_ids``: ``params.imgIds``, default all)."""
     import copy
 
     from pycocotools.coco import COCO
@@ -90,7 +91,15 @@ def pycocotools_stats(gt, preds, sigmas):
         coco.createIndex()
         ev = COCOeval(coco, coco.loadRes(copy.deepcopy(preds)), "keypoints")
         ev.params.kpt_oks_sigmas = np.asarray(sigmas)
+        if image_ids is not None:
+            ev.params.imgIds = list(image_ids)
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
+    return ev
+
+
+def pycocotools_stats(gt, preds, sigmas):
+    """pycocotools' 10 keypoint statistics (fractions, -1 for empty ranges)."""
+    ev = pycocotools_eval(gt, preds, sigmas)
     return [float(v) for v in ev.stats]

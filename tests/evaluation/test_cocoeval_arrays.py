@@ -3,9 +3,6 @@ identical statistics (==, not approximately) on random sets with crowd regions, 
 joints, a GT id 0, tied scores, > 20 results per image and images without people; also per image subset
 and with the matching split into chunks."""
 
-import contextlib
-import copy
-import io
 import unittest
 from unittest import mock
 
@@ -20,6 +17,7 @@ from ljof.evaluation.cocoeval_arrays import (
     match_results,
     summarize_keypoints,
 )
+from tests.evaluation import metrics_utils
 
 SIGMAS = get_keypoint_set_metadata("coco")["keypoint_oks_sigmas"]
 K = 17
@@ -67,21 +65,7 @@ def stress_set(seed: int, num_images: int = 40):
 
 
 def pycocotools_eval(gt, results, image_ids=None):
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO()
-        coco.dataset = copy.deepcopy(gt)
-        coco.createIndex()
-        ev = COCOeval(coco, coco.loadRes(copy.deepcopy(results)), "keypoints")
-        ev.params.kpt_oks_sigmas = np.array(SIGMAS)
-        if image_ids is not None:
-            ev.params.imgIds = image_ids
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return ev
+    return metrics_utils.pycocotools_eval(gt, results, SIGMAS, image_ids)
 
 
 def ours(gt, results):
