@@ -270,9 +270,10 @@ def evaluator_times(gt_json: str, preds, keypoint_set: str, repeats: int):
     k = len(get_keypoint_set_metadata(keypoint_set)["keypoint_names"])
     outputs = [
         {
-            "keypoints": torch.tensor(p["keypoints"], dtype=torch.float32).reshape(k, 3),
-            "bbox_score": torch.tensor(p["score"]),
-            "bbox_area": torch.tensor(p["area"]),
+            # float64, so that the evaluator scores the same numbers as the other paths
+            "keypoints": torch.tensor(p["keypoints"], dtype=torch.float64).reshape(k, 3),
+            "bbox_score": torch.tensor(p["score"], dtype=torch.float64),
+            "bbox_area": torch.tensor(p["area"], dtype=torch.float64),
         }
         for p in preds
     ]

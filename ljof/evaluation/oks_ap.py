@@ -124,7 +124,8 @@ def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, so
 
     Raises:
         ValueError naming the annotation: a person without a labelled joint (all v = 0) and without
-        ``bbox`` (pycocotools scores results against such a person by its box), non-finite numbers.
+        ``bbox`` (pycocotools scores results against such a person by its box), non-finite keypoints
+        or area.
     """
     n = len(people)
     try:  # one C-level pass when every person has a box
@@ -140,11 +141,16 @@ def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, so
     else:
         areas = np.fromiter(map(itemgetter("area"), people), np.float64, count=n)
     unlabelled_without_box = ~(keypoints[..., 2] > 0).any(axis=1) & np.isnan(boxes).any(axis=1)
-    for i in np.flatnonzero(unlabelled_without_box | ~np.isfinite(areas)).tolist():
+    finite_keypoints = np.isfinite(keypoints).all(axis=(1, 2))
+    bad = unlabelled_without_box | ~np.isfinite(areas) | ~finite_keypoints
+    for i in np.flatnonzero(bad).tolist():
         ann = people[i]
-        problem = "a non-finite area" if not np.isfinite(areas[i]) else (
-            "no labelled keypoint and no 'bbox' (results are scored against its box)"
-        )  # fmt: skip
+        if not finite_keypoints[i]:
+            problem = "keypoints with NaN or inf"
+        elif not np.isfinite(areas[i]):
+            problem = "a non-finite area"
+        else:
+            problem = "no labelled keypoint and no 'bbox' (results are scored against its box)"
         raise ValueError(
             f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
             + problem
@@ -196,6 +202,16 @@ def load_keypoint_gt(
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
     )
     people = [a for a in coco.dataset["annotations"] if a.get("category_id") == person_id]
+    known = set(coco.get_img_ids())
+    on_image = [a.get("image_id") in known for a in people]
+    if not all(on_image):  # pycocotools reads annotations through the image list: it never sees them
+        outside = [a for a, inside in zip(people, on_image) if not inside]
+        logger.warning(
+            f"ground truth {source}: {len(outside)} person annotations have an image_id that is not "
+            f"in 'images' (e.g. annotation {outside[0].get('id')}, image "
+            f"{outside[0].get('image_id')}); they are left out, as the official tools leave them out"
+        )
+        people = [a for a, inside in zip(people, on_image) if inside]
     for key in required:  # one C-level scan per field; the loop below only names the culprit
         if None in map(dict.get, people, repeat(key)):
             ann = next(a for a in people if a.get(key) is None)

@@ -217,6 +217,26 @@ class TestGroundTruthContract(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, rf"annotation {ann['id']} .*no labelled keypoint"):
             coco_oks_ap(data, [])
 
+    def test_people_outside_the_image_list_are_left_out_with_a_warning(self):
+        # pycocotools reads annotations through params.imgIds: people of an image missing from
+        # 'images' never count (they used to land on the next image id here)
+        data = _person_id_variant(1)
+        preds = _gt_as_predictions(data, 1)
+        stray = dict(data["annotations"][0], id=999, image_id=1)  # below every image id
+        stray_high = dict(data["annotations"][0], id=998, image_id=10**9)  # above every image id
+        data["annotations"] += [stray, stray_high]
+        with self.assertLogs("ljof.evaluation.oks_ap", level="WARNING") as logs:
+            got = coco_oks_ap(data, preds)
+        self.assertEqual(got["AP"], 100.0)
+        self.assertIn("2 person annotations have an image_id that is not in 'images'", logs.output[0])
+
+    def test_non_finite_gt_keypoints_are_an_error(self):
+        data = _person_id_variant(1)
+        ann = data["annotations"][2]
+        ann["keypoints"] = [float("nan")] + ann["keypoints"][1:]
+        with self.assertRaisesRegex(ValueError, rf"annotation {ann['id']} .*keypoints with NaN"):
+            coco_oks_ap(data, [])
+
     def test_keypoint_results_arrays_score_like_dicts(self):
         gt, preds, expected = _oracle("coco")
         arrays = KeypointResults(
