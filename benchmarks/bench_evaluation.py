@@ -11,7 +11,8 @@ overlapping detector boxes give, plus false positives), then times (median of ``
   inference and is not timed;
 * ``ljof_s``: :func:`ljof.evaluation.evaluate_keypoint_predictions` from the prediction dicts (what
   ``tools/evaluate_keypoints.py`` does after reading a predictions json): the same plus parsing the dicts;
-* ``reference_s``: the reference tool on the results that ljof scored (the same list, one run):
+* ``reference_s``: the reference tool on the results that ljof scored (the same list; median of
+  ``--reference-repeats`` runs, and each run's statistics compared):
   pycocotools (``COCO(gt_json)``, ``loadRes``, ``evaluate``, ``accumulate``, ``summarize``), or for the
   CrowdPose row xtcocotools ``keypoints_crowd``.
 
@@ -290,8 +291,9 @@ def evaluator_times(gt_json: str, preds, keypoint_set: str, repeats: int):
 
 
 def bench(
-    keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends, stages
-):
+    keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends, stages,
+    reference_repeats: int,
+):  # fmt: skip
     rng = np.random.default_rng(seed)
     meta = get_keypoint_set_metadata(keypoint_set)
     sigmas, k = meta["keypoint_oks_sigmas"], len(meta["keypoint_names"])
@@ -312,14 +314,17 @@ def bench(
             ours = evaluate_keypoint_predictions(preds, gt_json, keypoint_set=keypoint_set)
             times.append(time.perf_counter() - start)
         results = apply_protocol(predictions_to_arrays(preds, k), sigmas).to_coco(1)  # what was scored
-        ref_s, ref = reference_stats(gt_json, results, keypoint_set, sigmas)
+        reference_runs = [reference_stats(gt_json, results, keypoint_set, sigmas)
+                          for _ in range(reference_repeats)]  # fmt: skip
+        ref_s, ref = statistics.median(r[0] for r in reference_runs), reference_runs[0][1]
         engines = backend_times(gt_json, results, sigmas, ref) if backends else None
         steps = stage_times(gt_json, preds, keypoint_set, sigmas, repeats) if stages else None
     diffs = [
-        abs(got[n] - ref[n])
+        abs(got[n] - want[n])
         for got in (ours, from_model)
+        for _, want in reference_runs
         for n in got
-        if not (np.isnan(got[n]) and np.isnan(ref[n]))
+        if not (np.isnan(got[n]) and np.isnan(want[n]))
     ]
     ljof_s, evaluator_s = statistics.median(times), statistics.median(evaluator_runs)
     row = {
@@ -333,6 +338,7 @@ def bench(
         "ljof_runs_s": [round(t, 3) for t in times],
         "reference": "pycocotools" if keypoint_set == "coco" else "xtcocotools keypoints_crowd",
         "reference_s": round(ref_s, 3),
+        "reference_runs_s": [round(r[0], 3) for r in reference_runs],
         "speedup": round(ref_s / evaluator_s, 1),
         "speedup_from_dicts": round(ref_s / ljof_s, 1),
         "max_abs_diff": max(diffs) if diffs else 0.0,
@@ -356,6 +362,9 @@ def main():
     parser.add_argument("--crowdpose-images", type=int, default=2000)
     parser.add_argument("--instances-per-image", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5, help="ljof runs (median reported)")
+    parser.add_argument(
+        "--reference-repeats", type=int, default=3, help="reference tool runs (median reported)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--backends", action="store_true", help="also time the OKS AP engines alone (COCO row)"
@@ -376,6 +385,7 @@ def main():
             args.seed,
             args.backends,
             args.stages,
+            args.reference_repeats,
         ),
         "crowdpose": bench(
             "crowdpose",
@@ -385,6 +395,7 @@ def main():
             args.seed,
             False,
             args.stages,
+            args.reference_repeats,
         ),  # fmt: skip
         "target_speedup": 20,
         "cpu_count": os.cpu_count(),

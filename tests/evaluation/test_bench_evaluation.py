@@ -16,6 +16,7 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
             sys.executable,
             str(ROOT / "benchmarks" / "bench_evaluation.py"),
             "--num-images", "60", "--crowdpose-images", "40", "--repeats", "1", "--stages",
+            "--reference-repeats", "2",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
@@ -32,6 +33,7 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
             self.assertGreater(row["ljof_s"], 0.0)
             self.assertGreater(row["evaluator_s"], 0.0)
             self.assertGreater(row["reference_s"], 0.0)
+            self.assertEqual(len(row["reference_runs_s"]), 2)
             steps = row["stages_s"]
             self.assertEqual(
                 set(steps),
