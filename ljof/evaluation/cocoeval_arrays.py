@@ -199,7 +199,7 @@ def match_results(
     dt_matched = np.zeros((num_areas, num_thrs, num_dt), dtype=bool)
     dt_ignored = np.zeros((num_areas, num_thrs, num_dt), dtype=bool)
     # images with both results and GT people; the others have no match to make
-    both = np.flatnonzero((np.bincount(dt_image, minlength=num_images) > 0) & (gt_counts > 0))
+    both = np.flatnonzero((counts > 0) & (gt_counts > 0))
     if len(both):
         max_gt = int(gt_counts[both].max())
         chunk = max(1, _CHUNK_ELEMENTS // (num_areas * num_thrs * max_gt))
@@ -228,11 +228,9 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
     # results of these images, and every (result, GT slot) pair of the same image
     dts = np.flatnonzero(local[dt_image] >= 0)
     dt_local = local[dt_image[dts]]
-    pair_dt = np.repeat(dts, gt_counts[images][dt_local])
-    pair_local = local[dt_image[pair_dt]]
-    pair_slot = np.arange(len(pair_dt)) - np.repeat(
-        np.cumsum(gt_counts[images][dt_local]) - gt_counts[images][dt_local], gt_counts[images][dt_local]
-    )
+    per_dt = gt_counts[images][dt_local]  # GT people in each result's image
+    pair_dt, pair_local = np.repeat(dts, per_dt), np.repeat(dt_local, per_dt)
+    pair_slot = np.arange(len(pair_dt)) - np.repeat(np.cumsum(per_dt) - per_dt, per_dt)
     pair_gt = gt_index[pair_local, pair_slot]
     # Only an OKS >= the lowest threshold can make a match: pairs whose OKS provably stays under it
     # keep -inf. Bound: every labelled joint is at least the gap between the result's joint box and

@@ -18,6 +18,7 @@ __all__ = [
     "stack_keypoint_lists",
     "image_ids_of",
     "check_image_ids",
+    "check_categories",
     "check_results",
 ]
 
@@ -124,26 +125,45 @@ def check_image_ids(ids: np.ndarray, known: np.ndarray, *, gt_source: str, sourc
 
 def _stack_results(results: Sequence[Dict], num_keypoints: int, category_ids, gt_source, source):
     n = len(results)
-    person = min(category_ids)
     try:  # one C-level pass per field; a failure is located by the per-result pass of _locate
         image_ids = image_ids_of(results, source)
         keypoints = stack_keypoint_lists(results, num_keypoints)
         scores = np.fromiter(map(itemgetter("score"), results), np.float64, count=n)
-        found = set(map(dict.get, results, repeat("category_id"), repeat(person)))
     except (KeyError, TypeError, IndexError) as e:
         raise _locate(results, num_keypoints, source) from e
     except ValueError as e:
         if str(e).startswith(source):
             raise
         raise _locate(results, num_keypoints, source) from e
-    if not found <= category_ids:
-        get = operator.methodcaller("get", "category_id", person)
-        i = next(i for i, r in enumerate(results) if get(r) not in category_ids)
-        raise ValueError(
-            f"{source}, result {i}: category_id {get(results[i])} is not the person category of "
-            f"{gt_source} (accepted: {sorted(category_ids)})"
-        )
+    check_categories(results, category_ids, source=source, noun="result", gt_source=gt_source)
     return KeypointResults(image_ids, keypoints, scores)
+
+
+def check_categories(
+    records: Sequence, category_ids: FrozenSet[int], *, source: str, noun: str, gt_source=None
+):
+    """Every record's ``category_id`` (absent: person) is one of ``category_ids``.
+
+    Args:
+        records: prediction or result mappings; noun: "record" / "result" in messages;
+        gt_source: the GT's name, when the message should name it.
+
+    Raises:
+        ValueError naming ``source`` and the first ``noun`` of another category.
+    """
+    person = min(category_ids)  # any accepted id: an absent category_id means person
+    category = operator.methodcaller("get", "category_id", person)
+    try:  # dict.get is 3x faster than the method call, for dicts only
+        found = set(map(dict.get, records, repeat("category_id"), repeat(person)))
+    except TypeError:
+        found = set(map(category, records))
+    if not found <= category_ids:
+        i = next(i for i, r in enumerate(records) if category(r) not in category_ids)
+        what = "person" if gt_source is None else f"the person category of {gt_source}"
+        raise ValueError(
+            f"{source}, {noun} {i}: category_id {category(records[i])} is not {what} "
+            f"(accepted: {sorted(category_ids)})"
+        )
 
 
 def image_ids_of(records: Sequence[Dict], source: str) -> np.ndarray:

@@ -22,7 +22,7 @@ import operator
 import os
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import Dict, FrozenSet, Optional, Sequence
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
 from .oks import batched_oks_nms, keypoint_extent_area
 from .keypoint_results import (
     KeypointResults,
+    check_categories,
     check_image_ids,
     image_ids_of,
     stack_keypoint_lists,
@@ -117,7 +118,7 @@ def predictions_to_arrays(
         predictions: the dicts; num_keypoints: K.
         source: name used in error messages (e.g. the predictions file).
         category_ids: the ``category_id`` values that mean person (absent also means person);
-            None: not checked here (:func:`check_categories` later).
+            None: not checked here (``keypoint_results.check_categories`` later).
 
     Raises:
         ValueError naming ``source`` and the record index when a record is malformed, has another
@@ -153,7 +154,7 @@ def predictions_to_arrays(
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
     if category_ids is not None:
-        check_categories(predictions, category_ids, source)
+        check_categories(predictions, category_ids, source=source, noun="record")
     if not (np.isfinite(keypoints).all() and np.isfinite(bbox_scores).all()):
         finite = np.isfinite(keypoints).all(axis=(1, 2)) & np.isfinite(bbox_scores)
         bad = int(np.flatnonzero(~finite)[0])
@@ -168,27 +169,6 @@ def predictions_to_arrays(
         bad = int(np.flatnonzero(~np.isfinite(areas))[0])
         raise ValueError(f"{source}, record {bad}: area {areas[bad]} is not finite")
     return PredictionArrays(image_ids, keypoints, bbox_scores, areas)
-
-
-def check_categories(predictions: Sequence[Dict], category_ids: FrozenSet[int], source: str):
-    """Every record's ``category_id`` (absent: person) is one of ``category_ids``.
-
-    Raises:
-        ValueError naming ``source`` and the first record of another category.
-    """
-    person = LJOF_PERSON_CATEGORY_ID
-    category = methodcaller("get", "category_id", person)
-    try:  # dict.get is 3x faster than the method call, for dicts only
-        found = set(map(dict.get, predictions, repeat("category_id"), repeat(person)))
-    except TypeError:
-        found = set(map(category, predictions))
-    if not found <= category_ids:
-        categories = list(map(category, predictions))
-        i = next(i for i, c in enumerate(categories) if c not in category_ids)
-        raise ValueError(
-            f"{source}, record {i}: category_id {categories[i]} is not person "
-            f"(accepted: {sorted(category_ids)})"
-        )
 
 
 def rescore_by_keypoints(
@@ -288,8 +268,8 @@ def evaluate_keypoint_predictions(
         raise ValueError(f"{len(sigmas)} OKS sigmas for a {num_keypoints}-keypoint set")
     records = None
     with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
-        # The GT json is parsed on a second thread while the protocol runs on this one (numpy
-        # releases the GIL in its loops): ~10 % less wall time on two cores (docs/evaluation.md).
+        # The GT json is parsed on a second thread while the protocol runs on this one; the two
+        # contend for the GIL, so the overlap saves little (docs/evaluation.md, "Benchmark").
         gt_future = pool.submit(load_keypoint_gt, gt, keypoint_set, num_keypoints=num_keypoints)
         try:
             if not isinstance(predictions, PredictionArrays):
@@ -316,7 +296,7 @@ def evaluate_keypoint_predictions(
             raise
         gt = gt_future.result()
         if records is not None:
-            check_categories(records, gt.accepted_category_ids, source)
+            check_categories(records, gt.accepted_category_ids, source=source, noun="record")
         check_image_ids(
             predictions.image_ids, gt.image_ids, gt_source=gt.source, source=source, noun="record"
         )
