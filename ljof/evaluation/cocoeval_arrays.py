@@ -262,7 +262,14 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
     nonzero_id = people.ids[gt_index] != 0  # pycocotools stores the GT id: id 0 reads as no match
     thresholds = np.minimum(IOU_THRESHOLDS, 1 - 1e-10)
     # a result whose OKS is under the lowest threshold with every GT matches nothing: skipped
-    reaches = (ious >= thresholds.min()).any(axis=-1) & (dt_at >= 0)  # (n, R)
+    edges = ious >= thresholds.min()  # (n, R, S): the pairs that can match at some threshold
+    reaches = edges.any(axis=-1)  # (n, R); padded ranks have no edge (OKS -inf)
+    # Images where no result can match two GT people: each GT's results match it alone, and the
+    # greedy loop reduces to "the first result, by rank, with OKS >= t" (every one for a crowd region)
+    star = ~(edges.sum(axis=-1) > 1).any(axis=-1)  # (n,)
+    _match_star_images(edges & star[:, None, None], ious, thresholds, dt_at, crowd, nonzero_id,
+                       ignored, dt_matched, dt_ignored)  # fmt: skip
+    reaches &= ~star[:, None]
     thresholds = thresholds[None, None, :, None]
     free = np.broadcast_to(valid[:, None, None, :], ignored.shape[:2] + (len(IOU_THRESHOLDS), max_gt))
     free = free.copy()  # (n, A, T, S): GT slots still open to a match
@@ -284,6 +291,31 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
         dt = dt_at[image_rows, r]
         dt_matched[a_idx, t_idx, dt] = nonzero_id[image_rows, s_idx]
         dt_ignored[a_idx, t_idx, dt] = ignored[image_rows, a_idx, s_idx]
+
+
+def _match_star_images(edges, ious, thresholds, dt_at, crowd, nonzero_id, ignored, dt_matched,
+                       dt_ignored):  # fmt: skip
+    """The greedy matching of images where every result has at most one GT with OKS >= the lowest
+    threshold (``edges``, (n, R, S), only those images' pairs set): at threshold t, a GT matches the
+    first result by rank with OKS >= t (a crowd region: each one), whatever the area range, since no
+    other GT competes for those results; writes ``dt_matched`` / ``dt_ignored`` of the matched ones."""
+    image, rank, slot = np.nonzero(edges)  # C order: by image, then rank
+    if not len(image):
+        return
+    by_gt = np.argsort(image * edges.shape[2] + slot, kind="stable")  # per GT slot, by rank
+    image, rank, slot = image[by_gt], rank[by_gt], slot[by_gt]
+    oks = ious[image, rank, slot]
+    first_of_gt = np.r_[True, (image[1:] != image[:-1]) | (slot[1:] != slot[:-1])]
+    start = np.maximum.accumulate(np.where(first_of_gt, np.arange(len(image)), 0))
+    is_crowd = crowd[image, slot]
+    dt = dt_at[image, rank]
+    for t, threshold in enumerate(thresholds):
+        reached = oks >= threshold
+        before = np.cumsum(reached) - reached  # reaching edges earlier in the whole list
+        matched = reached & ((before == before[start]) | is_crowd)  # none earlier for this GT
+        rows = np.flatnonzero(matched)
+        dt_matched[:, t, dt[rows]] = nonzero_id[image[rows], slot[rows]]
+        dt_ignored[:, t, dt[rows]] = ignored[image[rows], :, slot[rows]].T
 
 
 def accumulate(

@@ -1,7 +1,8 @@
 """The array engine equals pycocotools' keypoint COCOeval: bit-identical OKS per (result, GT) pair and
 identical statistics (==, not approximately) on random sets with crowd regions, people without labelled
-joints, a GT id 0, tied scores, > 20 results per image and images without people; also per image subset
-and with the matching split into chunks."""
+joints, a GT id 0, tied scores, > 20 results per image, images without people, and images where results
+compete for GT people or not (the matching's two paths); also per image subset and with the matching
+split into chunks."""
 
 import unittest
 from unittest import mock
@@ -127,6 +128,29 @@ class TestAgainstPycocotools(unittest.TestCase):
                 np.testing.assert_array_equal(precision, ev.eval["precision"])
                 np.testing.assert_array_equal(recall, ev.eval["recall"])
                 np.testing.assert_array_equal(summarize_keypoints(precision, recall), ev.stats)
+
+    def test_stress_sets_exercise_both_matching_paths(self):
+        # match_results takes a shortcut for images where no result reaches OKS 0.5 with two GT
+        # people (each GT then matches its first reaching result); the sets compared above must
+        # hold such images, with crowd regions among their matched GT, and the others.
+        star = contested = crowd_star = 0
+        for seed in range(6):
+            gt, results = stress_set(seed)
+            ev = pycocotools_eval(gt, results)
+            crowd = {a["id"] for a in gt["annotations"] if a["iscrowd"]}
+            for (image_id, _), ious in ev.ious.items():
+                reach = np.asarray(ious) >= 0.5
+                if len(ious) == 0 or not reach.any():
+                    continue
+                if (reach.sum(axis=1) > 1).any():
+                    contested += 1
+                    continue
+                star += 1
+                gts = ev._gts[image_id, 1]
+                crowd_star += any(g["id"] in crowd for g, hit in zip(gts, reach.T) if hit.any())
+        self.assertGreaterEqual(star, 100)
+        self.assertGreaterEqual(contested, 20)
+        self.assertGreaterEqual(crowd_star, 10)
 
     def test_image_subset_equals_params_img_ids(self):
         gt, results = stress_set(1)
