@@ -10,7 +10,9 @@ Hand-written because no maintained library offers OKS-NMS (pycocotools only comp
 truth). :func:`batched_oks_nms` runs all images at once: instances are padded into (images, M) slots and
 the greedy pass is a loop over the M slots, vectorised across images; each step tests the kept instance
 in that slot against the later, not yet suppressed slots only, and computes the full OKS only for pairs
-that two cheap upper bounds cannot rule out (:class:`_PairTest`), so 100k instances take ~0.15 s.
+that two cheap upper bounds cannot rule out (:class:`_PairTest`; the first is evaluated on whole
+(images, slots) arrays, without gathers), so 100k instances take ~0.13 s
+(``benchmarks/bench_evaluation.py --stages``).
 """
 
 from typing import Sequence
@@ -213,27 +215,39 @@ class _PairTest:
             self.x_lo, self.x_hi = x_t.min(axis=0), x_t.max(axis=0)
             self.y_lo, self.y_hi = y_t.min(axis=0), y_t.max(axis=0)
 
+    def slots(self, idx: np.ndarray):
+        """The per-instance arrays of bound 1 in the (groups, slots) layout of ``idx``."""
+        return tuple(v[idx] for v in (self.x_lo, self.x_hi, self.y_lo, self.y_hi, self.areas))
+
+    def near(self, boxes, s: int) -> np.ndarray:
+        """(G, M - s - 1) bool: bound 1 cannot rule out OKS > thr between slot ``s`` and each later
+        slot, for every group (``boxes`` from :meth:`slots`; only with ``self.bound``)."""
+        x_lo, x_hi, y_lo, y_hi, areas = boxes
+        a, b = slice(s, s + 1), slice(s + 1, None)
+        gap = np.maximum(np.maximum(x_lo[:, b] - x_hi[:, a], x_lo[:, a] - x_hi[:, b]), 0.0)
+        gap2 = gap * gap
+        gap = np.maximum(np.maximum(y_lo[:, b] - y_hi[:, a], y_lo[:, a] - y_hi[:, b]), 0.0)
+        gap2 += gap * gap
+        limit = areas[:, b] + areas[:, a]
+        limit += 2 * _EPS
+        limit *= self.gap_limit
+        return (gap2 <= limit) | (limit <= 0)  # scale <= 0: no bound holds
+
     def over(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(P,) bool: OKS of instance ``a[p]`` (the higher-scored) with ``b[p]`` is ``> thr``."""
+        """(P,) bool: OKS of instance ``a[p]`` (the higher-scored) with ``b[p]`` is ``> thr``, for
+        pairs that :meth:`near` kept (all pairs when not ``self.bound``)."""
         result = np.zeros(len(a), dtype=bool)
         cand = np.arange(len(a))
-        if self.bound:
-            area_sum = self.areas[a] + self.areas[b]
-            gap2 = _gap(self.x_lo, self.x_hi, a, b) ** 2
-            gap2 += _gap(self.y_lo, self.y_hi, a, b) ** 2
-            limit = self.gap_limit * (area_sum + 2 * _EPS)
-            cand = np.flatnonzero((gap2 <= limit) | (limit <= 0))  # scale <= 0: no bound holds
-            if self.subset is not None and len(cand):
-                ca, cb = a[cand], b[cand]
-                scale = area_sum[cand] / 2 + _EPS
-                e = (np.take(self.sub_x, cb, axis=0) - np.take(self.sub_x, ca, axis=0)) ** 2
-                e += (np.take(self.sub_y, cb, axis=0) - np.take(self.sub_y, ca, axis=0)) ** 2
-                e /= self.sub_var
-                e /= scale[:, None]
-                e /= 2
-                np.negative(e, out=e)
-                np.exp(e, out=e)
-                cand = cand[(e.sum(axis=1) >= self.sub_thr) | (scale <= 0)]
+        if self.bound and self.subset is not None and len(cand):
+            scale = (self.areas[a] + self.areas[b]) / 2 + _EPS
+            e = (np.take(self.sub_x, b, axis=0) - np.take(self.sub_x, a, axis=0)) ** 2
+            e += (np.take(self.sub_y, b, axis=0) - np.take(self.sub_y, a, axis=0)) ** 2
+            e /= self.sub_var
+            e /= scale[:, None]
+            e /= 2
+            np.negative(e, out=e)
+            np.exp(e, out=e)
+            cand = cand[(e.sum(axis=1) >= self.sub_thr) | (scale <= 0)]
         if len(cand):
             ca, cb = a[cand], b[cand]
             sq_dist = (np.take(self.x, cb, axis=0) - np.take(self.x, ca, axis=0)) ** 2  # (P, K)
@@ -248,20 +262,29 @@ def _gap(lo, hi, a, b):
 
 
 def _nms_block(starts, counts, order, pairs: _PairTest, keep) -> None:
-    """Greedy NMS of groups (``starts``/``counts`` in ``order``) padded to the largest count ``m``,
-    as a loop over the slots vectorised across groups; sets ``keep`` (positions in ``order``)."""
+    """Greedy NMS of groups (``starts``/``counts`` in ``order``, counts ascending) padded to the
+    largest count ``m``, as a loop over the slots vectorised across groups; sets ``keep`` (positions
+    in ``order``)."""
     m = int(counts.max())
     slot = np.arange(m)
     valid = slot[None, :] < counts[:, None]  # (G, m)
     pos = np.where(valid, starts[:, None] + slot[None, :], 0)  # position in ``order``
     idx = order[pos]  # instance index of each slot
     suppressed = ~valid
+    boxes = pairs.slots(idx) if pairs.bound else None
     for s in range(m - 1):
-        rows = np.flatnonzero(~suppressed[:, s])  # groups whose slot s survives: it is kept
-        r, t = np.nonzero(~suppressed[rows, s + 1 :])  # the later slots it may suppress
-        if len(r) == 0:
+        # groups with a slot after s (a suffix: counts ascend), whose slot s survives (it is kept),
+        # and the later slots it may suppress
+        first = int(np.searchsorted(counts, s + 2))
+        test = ~suppressed[first:, s + 1 :]
+        test &= ~suppressed[first:, s, None]
+        if boxes is not None:
+            test &= pairs.near(tuple(v[first:] for v in boxes), s)
+        g, t = np.nonzero(test)
+        if len(g) == 0:
             continue
-        g, t = rows[r], t + s + 1
+        g += first
+        t += s + 1
         over = pairs.over(idx[g, s], idx[g, t])
         suppressed[g[over], t[over]] = True
     keep[pos[~suppressed]] = True

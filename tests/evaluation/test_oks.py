@@ -165,6 +165,26 @@ class TestOksNms(unittest.TestCase):
         self.assertEqual(oks_nms(kpts, scores, areas, value, SIGMAS).tolist(), [0, 1])
         self.assertEqual(oks_nms(kpts, scores, areas, np.nextafter(value, 0), SIGMAS).tolist(), [0])
 
+    def test_threshold_edge_decided_by_the_box_bound(self):
+        # Equal sigmas and joints that sit on one point make the box bound exact: at 0.5 (no joint
+        # subset) every joint moves by d; at 0.9 the 4-joint subset moves by d and the other 13 stay,
+        # so the subset's terms sum to just above 17 x 0.9 - 13. The bound (1e-9 margin) must let
+        # the pair through just below its OKS and the pair must be kept at it.
+        sigmas = [0.05] * 17
+        var, area = (2 * 0.05) ** 2, 3000.0
+        for thr, moving, term in ((0.5, 17, 0.5), (0.9, 4, (17 * 0.9 - 13) / 4)):
+            with self.subTest(thr=thr):
+                pose = np.tile([150.0, 120.0, 1.0], (17, 1))
+                moved = pose.copy()
+                moved[:moving, 0] += np.sqrt(-np.log(term + 1e-12) * 2 * var * (area + np.spacing(1)))
+                areas = np.array([area, area])
+                value = float(oks_iou(pose, moved[None], area, areas[1:], sigmas)[0])
+                self.assertAlmostEqual(value, thr, places=9)
+                kpts, scores = np.stack([pose, moved]), np.array([1.0, 0.5])
+                self.assertEqual(oks_nms(kpts, scores, areas, value, sigmas).tolist(), [0, 1])
+                below = np.nextafter(value, 0)
+                self.assertEqual(oks_nms(kpts, scores, areas, below, sigmas).tolist(), [0])
+
     def test_negative_areas_get_the_full_oks(self):
         # The bounds assume a positive OKS scale; with negative areas every term exceeds 1.
         rng = np.random.default_rng(9)
