@@ -3,8 +3,10 @@
 Source: cocodataset/cocoapi ``PythonAPI/pycocotools/cocoeval.py`` (``computeOks``, ``evaluateImg``,
 ``accumulate``, ``summarize``, ``Params.setKpParams``), ``iouType="keypoints"``, one category, maxDets 20.
 The same arithmetic in the same order: the OKS of every (result, GT) pair is bit-identical to
-``computeOks``' (tested), matching is pycocotools' greedy loop run for all images at once, and the
-precision / recall arrays are built and averaged as ``accumulate`` / ``summarize`` do.
+``computeOks``' (tested), matching is pycocotools' greedy loop run for all images at once (images where
+no result reaches OKS 0.5 with two GT people take a shortcut with the same outcome: each GT matches its
+first reaching result), and the precision / recall arrays are built and averaged as ``accumulate`` /
+``summarize`` do.
 
 Hand-written because the fastest exact library, hotcoco 1.3, takes keypoint results only as Python
 dicts: building ~70k of them and reading them back was about a quarter of a whole evaluation
