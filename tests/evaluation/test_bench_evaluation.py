@@ -34,6 +34,9 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
             self.assertGreater(row["evaluator_s"], 0.0)
             self.assertGreater(row["reference_s"], 0.0)
             self.assertEqual(len(row["reference_runs_s"]), 2)
+            self.assertEqual(len(row["evaluator_runs_s"]), 2)  # --repeats 1 before each reference run
+            self.assertEqual(len(row["speedup_runs"]), 2)
+            self.assertGreater(row["evaluator_first_s"], 0.0)
             steps = row["stages_s"]
             self.assertEqual(
                 set(steps),
