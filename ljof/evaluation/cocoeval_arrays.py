@@ -6,7 +6,8 @@ The same arithmetic in the same order: the OKS of every (result, GT) pair is bit
 ``computeOks``' (tested), matching is pycocotools' greedy loop run for all images at once (images where
 no result reaches OKS 0.5 with two GT people take a shortcut with the same outcome: each GT matches its
 first reaching result), and the precision / recall arrays are built and averaged as ``accumulate`` /
-``summarize`` do.
+``summarize`` do. Chunks of images in the matching and area ranges in ``accumulate`` run on a few
+threads (:mod:`.threads`).
 
 Hand-written because the fastest exact library, hotcoco 1.3, takes keypoint results only as Python
 dicts: building ~70k of them and reading them back was about a quarter of a whole evaluation
@@ -16,6 +17,8 @@ dicts: building ~70k of them and reading them back was about a quarter of a whol
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
+
+from .threads import num_workers, thread_map
 
 __all__ = [
     "IOU_THRESHOLDS",
@@ -204,12 +207,17 @@ def match_results(
     both = np.flatnonzero((counts > 0) & (gt_counts > 0))
     if len(both):
         max_gt = int(gt_counts[both].max())
+        # chunks bound the state arrays and share the images among the threads (.threads); each
+        # writes only its own results' elements of dt_matched / dt_ignored
         chunk = max(1, _CHUNK_ELEMENTS // (num_areas * num_thrs * max_gt))
-        for begin in range(0, len(both), chunk):
-            _match_images(
+        chunk = min(chunk, -(-len(both) // num_workers()))
+        thread_map(
+            lambda begin: _match_images(
                 both[begin : begin + chunk], people, gt_order, gt_starts, gt_counts, gt_ignored,
                 dt_image, rank, xs, ys, dt_box, sigmas, dt_matched, dt_ignored,
-            )  # fmt: skip
+            ),
+            range(0, len(both), chunk),
+        )  # fmt: skip
     # evaluateImg: an unmatched result outside the area range is ignored
     dt_ignored |= ~dt_matched & dt_outside[:, None, :]
     return ImageMatches(dt_image, dt_scores, dt_matched, dt_ignored, gt_image, gt_ignored)
@@ -343,10 +351,11 @@ def accumulate(
         kept = np.flatnonzero(images[matches.dt_image])
         order = kept[np.argsort(-matches.dt_scores[kept], kind="mergesort")]
         gt_keep = images[matches.gt_image]
-    for a in range(num_areas):
+
+    def area_range(a: int) -> None:  # writes precision[..., a, :] and recall[..., a, :] only
         npig = int(np.count_nonzero(~matches.gt_ignored[a][gt_keep]))
         if npig == 0:
-            continue
+            return
         # A result ignored at every threshold adds neither a TP nor an FP: it repeats the previous
         # (recall, precision) point, which changes no interpolated precision; left out.
         counted = order[~matches.dt_ignored[a].all(axis=0)[order]]
@@ -359,7 +368,7 @@ def accumulate(
         if nd == 0:  # no result: recall and precision 0
             precision[:, :, 0, a, 0] = 0.0
             recall[:, 0, a, 0] = 0.0
-            continue
+            return
         rc = tp_sum / npig
         pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
         recall[:, 0, a, 0] = rc[:, -1]
@@ -368,6 +377,8 @@ def accumulate(
             inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
             inside = inds < nd
             precision[t, :, 0, a, 0] = np.where(inside, pr[t, np.minimum(inds, nd - 1)], 0.0)
+
+    thread_map(area_range, range(num_areas))
     return precision, recall
 
 

@@ -8,16 +8,18 @@ one when its OKS with every kept instance is ``<= thr``.
 
 Hand-written because no maintained library offers OKS-NMS (pycocotools only computes OKS against ground
 truth). :func:`batched_oks_nms` runs all images at once: instances are padded into (images, M) slots and
-the greedy pass is a loop over the M slots, vectorised across images; each step tests the kept instance
-in that slot against the later, not yet suppressed slots only, and computes the full OKS only for pairs
-that two cheap upper bounds cannot rule out (:class:`_PairTest`; the first is evaluated on whole
-(images, slots) arrays, without gathers), so 100k instances take ~0.13 s
-(``benchmarks/bench_evaluation.py --stages``).
+the greedy pass is a loop over the M slots, vectorised across images, with blocks of images on a few
+threads (:mod:`.threads`); each step tests the kept instance in that slot against the later, not yet
+suppressed slots only, and computes the full OKS only for pairs that two cheap upper bounds cannot rule
+out (:class:`_PairTest`; the first is evaluated on whole (images, slots) arrays, without gathers), so
+100k instances take ~0.1 s on 2 threads (``benchmarks/bench_evaluation.py --stages``).
 """
 
 from typing import Sequence
 
 import numpy as np
+
+from .threads import num_workers, thread_map
 
 __all__ = ["oks_iou", "oks_nms", "batched_oks_nms", "keypoint_extent_area"]
 
@@ -154,17 +156,28 @@ def batched_oks_nms(
     multi = np.flatnonzero(counts > 1)
     if len(multi):
         pairs = _PairTest(keypoints, np.asarray(areas, dtype=np.float64), thr, sigmas)
-        # Groups in blocks of similar size (padding stays small) of at most _BLOCK_SLOTS slots.
         by_size = multi[np.argsort(counts[multi], kind="stable")]
-        i = 0
-        while i < len(by_size):
-            j = i + 1
-            while j < len(by_size) and (j - i + 1) * counts[by_size[j]] <= _BLOCK_SLOTS:
-                j += 1
-            block = by_size[i:j]
-            _nms_block(starts[block], counts[block], order, pairs, keep)
-            i = j
+        blocks = [by_size[i:j] for i, j in _blocks(counts[by_size], num_workers())]
+        # each block writes only its own groups' elements of ``keep``
+        thread_map(lambda b: _nms_block(starts[b], counts[b], order, pairs, keep), blocks)
     return order[keep]
+
+
+def _blocks(sizes: np.ndarray, workers: int):
+    """[start, end) ranges that split groups of ascending ``sizes`` into blocks of similar size
+    (padding stays small) of at most _BLOCK_SLOTS padded slots, and of at most 1/``workers`` of the
+    work (pairs, ~size^2) each, so that ``workers`` threads share it; largest work first."""
+    work = np.cumsum(sizes.astype(np.float64) ** 2)
+    share = work[-1] / workers * (1 + 1e-9)
+    ranges, i = [], 0
+    while i < len(sizes):
+        done = work[i - 1] if i else 0.0
+        slots = np.arange(1, len(sizes) - i + 1) * sizes[i:]  # padded slots if the block ended there
+        over = (slots > _BLOCK_SLOTS) | (work[i:] - done > share)
+        j = i + max(1, int(np.argmax(over))) if over.any() else len(sizes)
+        ranges.append((i, j, work[j - 1] - done))
+        i = j
+    return [(i, j) for i, j, _ in sorted(ranges, key=lambda r: -r[2])]
 
 
 class _PairTest:

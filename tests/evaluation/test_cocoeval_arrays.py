@@ -2,7 +2,7 @@
 identical statistics (==, not approximately) on random sets with crowd regions, people without labelled
 joints, a GT id 0, tied scores, > 20 results per image, images without people, and images where results
 compete for GT people or not (the matching's two paths); also per image subset and with the matching
-split into chunks."""
+split into chunks and threads."""
 
 import unittest
 from unittest import mock
@@ -161,13 +161,20 @@ class TestAgainstPycocotools(unittest.TestCase):
         np.testing.assert_array_equal(precision, ev.eval["precision"])
         np.testing.assert_array_equal(recall, ev.eval["recall"])
 
-    def test_chunked_matching_is_the_same(self):
+    def test_chunked_and_threaded_matching_is_the_same(self):
         gt, results = stress_set(2)
-        _, whole = ours(gt, results)
-        with mock.patch.object(cocoeval_arrays, "_CHUNK_ELEMENTS", 1):  # one image per chunk
-            _, chunked = ours(gt, results)
-        np.testing.assert_array_equal(whole.dt_matched, chunked.dt_matched)
-        np.testing.assert_array_equal(whole.dt_ignored, chunked.dt_ignored)
+        with mock.patch.object(cocoeval_arrays, "num_workers", return_value=1):
+            _, whole = ours(gt, results)  # one chunk, this thread
+        for chunk_elements, workers in ((cocoeval_arrays._CHUNK_ELEMENTS, 3), (1, 2)):
+            with self.subTest(chunk_elements=chunk_elements, workers=workers), \
+                    mock.patch.object(cocoeval_arrays, "_CHUNK_ELEMENTS", chunk_elements), \
+                    mock.patch.object(cocoeval_arrays, "num_workers", return_value=workers):
+                _, chunked = ours(gt, results)  # 3 chunks on 3 threads; one image per chunk
+                np.testing.assert_array_equal(whole.dt_matched, chunked.dt_matched)
+                np.testing.assert_array_equal(whole.dt_ignored, chunked.dt_ignored)
+                np.testing.assert_array_equal(
+                    accumulate(whole)[0], accumulate(chunked)[0]
+                )  # accumulate's area ranges on those threads too
 
     def test_no_results_and_no_people(self):
         gt, results = stress_set(3, num_images=6)

@@ -117,7 +117,7 @@ class TestOksNms(unittest.TestCase):
     def test_batched_equals_greedy_on_many_groups_and_blocks(self):
         # Up to 30 instances per image, near-duplicates at several spreads, tied scores; both
         # bounds on (thr 0.8-0.95) and only the box bound (0.5: the joint bound would need over
-        # half the joints); a small block size puts the groups in many blocks.
+        # half the joints); one block, blocks for 3 threads, and many small blocks on 2 threads.
         for sigmas in (SIGMAS, CROWD_SIGMAS):
             k = len(sigmas)
             rng = np.random.default_rng(7 + k)
@@ -140,9 +140,10 @@ class TestOksNms(unittest.TestCase):
                     idx = np.flatnonzero(groups == g)
                     kept = _greedy_reference(kpts[idx], scores[idx], areas[idx], thr, sigmas)
                     expected += [int(idx[i]) for i in kept]
-                for block_slots in (oks._BLOCK_SLOTS, 40):
-                    with self.subTest(k=k, thr=thr, block_slots=block_slots):
-                        with mock.patch.object(oks, "_BLOCK_SLOTS", block_slots):
+                for block_slots, workers in ((oks._BLOCK_SLOTS, 1), (oks._BLOCK_SLOTS, 3), (40, 2)):
+                    with self.subTest(k=k, thr=thr, block_slots=block_slots, workers=workers):
+                        with mock.patch.object(oks, "_BLOCK_SLOTS", block_slots), \
+                                mock.patch.object(oks, "num_workers", return_value=workers):
                             got = batched_oks_nms(groups, kpts, scores, areas, thr, sigmas)
                         self.assertEqual(got.tolist(), expected)
                 self.assertLess(len(expected), len(groups) - 20)  # suppression happened
