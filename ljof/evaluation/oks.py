@@ -172,7 +172,8 @@ def _blocks(sizes: np.ndarray, workers: int):
     ranges, i = [], 0
     while i < len(sizes):
         done = work[i - 1] if i else 0.0
-        slots = np.arange(1, len(sizes) - i + 1) * sizes[i:]  # padded slots if the block ended there
+        # padded slots and work of the block if it ended at each later group
+        slots = np.arange(1, len(sizes) - i + 1) * sizes[i:]
         over = (slots > _BLOCK_SLOTS) | (work[i:] - done > share)
         j = i + max(1, int(np.argmax(over))) if over.any() else len(sizes)
         ranges.append((i, j, work[j - 1] - done))
