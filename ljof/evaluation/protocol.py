@@ -20,7 +20,6 @@ import json
 import logging
 import operator
 import os
-from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from operator import itemgetter
 from typing import Dict, FrozenSet, Optional, Sequence
@@ -267,38 +266,28 @@ def evaluate_keypoint_predictions(
     if len(sigmas) != num_keypoints:
         raise ValueError(f"{len(sigmas)} OKS sigmas for a {num_keypoints}-keypoint set")
     records = None
-    with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
-        # The GT json is parsed on a second thread while the protocol runs on this one; the two
-        # contend for the GIL, so the overlap saves little (docs/evaluation.md, "Benchmark").
-        gt_future = pool.submit(load_keypoint_gt, gt, keypoint_set, num_keypoints=num_keypoints)
-        try:
-            if not isinstance(predictions, PredictionArrays):
-                records = predictions
-                predictions = predictions_to_arrays(
-                    records, num_keypoints, source, category_ids=None
-                )
-            if predictions.keypoints.shape[1:] != (num_keypoints, 3):
-                raise ValueError(
-                    f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected "
-                    f"({num_keypoints}, 3)"
-                )
-            results = apply_protocol(
-                predictions,
-                sigmas,
-                rescore=rescore,
-                keypoint_score_thr=keypoint_score_thr,
-                oks_nms_thr=oks_nms_thr,
+    with gc_paused():
+        # the GT first: a GT that breaks the contract is named before any prediction problem
+        gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=num_keypoints)
+        if not isinstance(predictions, PredictionArrays):
+            records = predictions
+            predictions = predictions_to_arrays(records, num_keypoints, source, category_ids=None)
+        if predictions.keypoints.shape[1:] != (num_keypoints, 3):
+            raise ValueError(
+                f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected "
+                f"({num_keypoints}, 3)"
             )
-        except ValueError as e:  # a GT that breaks the contract is named first (the likelier cause)
-            gt_error = gt_future.exception()
-            if gt_error is not None:
-                raise gt_error from e
-            raise
-        gt = gt_future.result()
         if records is not None:
             check_categories(records, gt.accepted_category_ids, source=source, noun="record")
         check_image_ids(
             predictions.image_ids, gt.image_ids, gt_source=gt.source, source=source, noun="record"
+        )
+        results = apply_protocol(
+            predictions,
+            sigmas,
+            rescore=rescore,
+            keypoint_score_thr=keypoint_score_thr,
+            oks_nms_thr=oks_nms_thr,
         )
         if len(predictions) == 0:
             logger.warning(f"{source}: no predictions; every AP is 0 (NaN where there is no GT)")
