@@ -4,10 +4,10 @@ Source: cocodataset/cocoapi ``PythonAPI/pycocotools/cocoeval.py`` (``computeOks`
 ``accumulate``, ``summarize``, ``Params.setKpParams``), ``iouType="keypoints"``, one category, maxDets 20.
 The same arithmetic in the same order: the OKS of every (result, GT) pair is bit-identical to
 ``computeOks``' (tested), matching is pycocotools' greedy loop run for all images at once (images where
-no result reaches OKS 0.5 with two GT people take a shortcut with the same outcome: each GT matches its
-first reaching result), and the precision / recall arrays are built and averaged as ``accumulate`` /
-``summarize`` do. Chunks of images in the matching and area ranges in ``accumulate`` run on a few
-threads (:mod:`.threads`).
+no result reaches OKS 0.5 with two GT people take a shortcut with the same outcome: at each threshold,
+each GT matches its first result by rank that reaches it, a crowd region every such result), and the
+precision / recall arrays are built and averaged as ``accumulate`` / ``summarize`` do. Chunks of images
+in the matching and area ranges in ``accumulate`` run on a few threads (:mod:`.threads`).
 
 Hand-written because the fastest exact library, hotcoco 1.3, takes keypoint results only as Python
 dicts: building ~70k of them and reading them back was about a quarter of a whole evaluation

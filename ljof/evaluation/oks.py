@@ -12,7 +12,7 @@ the greedy pass is a loop over the M slots, vectorised across images, with block
 threads (:mod:`.threads`); each step tests the kept instance in that slot against the later, not yet
 suppressed slots only, and computes the full OKS only for pairs that two cheap upper bounds cannot rule
 out (:class:`_PairTest`; the first is evaluated on whole (images, slots) arrays, without gathers), so
-100k instances take ~0.1 s on 2 threads (``benchmarks/bench_evaluation.py --stages``).
+100k instances take 0.10-0.13 s on 2 threads (``benchmarks/bench_evaluation.py --stages``).
 """
 
 from typing import Sequence
@@ -166,7 +166,8 @@ def batched_oks_nms(
 def _blocks(sizes: np.ndarray, workers: int):
     """[start, end) ranges that split groups of ascending ``sizes`` into blocks of similar size
     (padding stays small) of at most _BLOCK_SLOTS padded slots, and of at most 1/``workers`` of the
-    work (pairs, ~size^2) each, so that ``workers`` threads share it; largest work first."""
+    work (pairs, ~size^2) each, so that ``workers`` threads share it (a single group over either limit
+    is a block alone); largest work first."""
     work = np.cumsum(sizes.astype(np.float64) ** 2)
     share = work[-1] / workers * (1 + 1e-9)
     ranges, i = [], 0

@@ -2,8 +2,9 @@
 
 numpy releases the GIL inside its loops (ufuncs, gathers, sorts), so the pieces' array work overlaps;
 each piece writes only its own elements of shared output arrays. The thread count is torch's intra-op
-setting (``torch.get_num_threads()``: ``OMP_NUM_THREADS`` / ``torch.set_num_threads``, 1 per process
-under ``torch.distributed`` launchers), capped at :data:`MAX_WORKERS`.
+setting (``torch.get_num_threads()``: ``OMP_NUM_THREADS`` / ``torch.set_num_threads``; 1 per process
+under ``torchrun``, which sets ``OMP_NUM_THREADS=1``, but not under detectron2's ``launch``), capped at
+:data:`MAX_WORKERS`.
 """
 
 from concurrent.futures import ThreadPoolExecutor
