@@ -109,15 +109,14 @@ def predictions_to_arrays(
     num_keypoints: int,
     source: str = "predictions",
     *,
-    category_ids: Optional[FrozenSet[int]] = frozenset({LJOF_PERSON_CATEGORY_ID}),
+    category_ids: FrozenSet[int] = frozenset({LJOF_PERSON_CATEGORY_ID}),
 ) -> PredictionArrays:
     """Validate a list of prediction dicts (module docstring) and stack them.
 
     Args:
         predictions: the dicts; num_keypoints: K.
         source: name used in error messages (e.g. the predictions file).
-        category_ids: the ``category_id`` values that mean person (absent also means person);
-            None: not checked here (``keypoint_results.check_categories`` later).
+        category_ids: the ``category_id`` values that mean person (absent also means person).
 
     Raises:
         ValueError naming ``source`` and the record index when a record is malformed, has another
@@ -152,8 +151,7 @@ def predictions_to_arrays(
                 )
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
-    if category_ids is not None:
-        check_categories(predictions, category_ids, source=source, noun="record")
+    check_categories(predictions, category_ids, source=source, noun="record")
     if not (np.isfinite(keypoints).all() and np.isfinite(bbox_scores).all()):
         finite = np.isfinite(keypoints).all(axis=(1, 2)) & np.isfinite(bbox_scores)
         bad = int(np.flatnonzero(~finite)[0])
@@ -265,20 +263,18 @@ def evaluate_keypoint_predictions(
     num_keypoints = len(meta["keypoint_names"])
     if len(sigmas) != num_keypoints:
         raise ValueError(f"{len(sigmas)} OKS sigmas for a {num_keypoints}-keypoint set")
-    records = None
     with gc_paused():
         # the GT first: a GT that breaks the contract is named before any prediction problem
         gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=num_keypoints)
         if not isinstance(predictions, PredictionArrays):
-            records = predictions
-            predictions = predictions_to_arrays(records, num_keypoints, source, category_ids=None)
+            predictions = predictions_to_arrays(
+                predictions, num_keypoints, source, category_ids=gt.accepted_category_ids
+            )
         if predictions.keypoints.shape[1:] != (num_keypoints, 3):
             raise ValueError(
                 f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected "
                 f"({num_keypoints}, 3)"
             )
-        if records is not None:
-            check_categories(records, gt.accepted_category_ids, source=source, noun="record")
         check_image_ids(
             predictions.image_ids, gt.image_ids, gt_source=gt.source, source=source, noun="record"
         )
