@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from .keypoint_results import image_score_order
 from .threads import num_workers, thread_map
 
 __all__ = [
@@ -177,9 +178,8 @@ def match_results(
     same = dt_image[1:] == dt_image[:-1]
     if (np.diff(dt_image) >= 0).all() and (dt_scores[1:][same] <= dt_scores[:-1][same]).all():
         order = np.arange(len(dt_image))  # sorted already (the protocol's results): stable = identity
-    else:  # two stable sorts: np.lexsort((-dt_scores, dt_image))'s order, faster
-        order = np.argsort(-dt_scores, kind="stable")
-        order = order[np.argsort(dt_image[order], kind="stable")]
+    else:
+        order = image_score_order(dt_image, dt_scores)
     dt_image = dt_image[order]
     starts, counts = _segments(dt_image, num_images)
     rank = np.arange(len(order)) - starts[dt_image]

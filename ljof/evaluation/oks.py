@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .keypoint_results import image_score_order
 from .threads import num_workers, thread_map
 
 __all__ = ["oks_iou", "oks_nms", "batched_oks_nms", "keypoint_extent_area"]
@@ -110,10 +111,7 @@ def _score_order(group: np.ndarray, scores: np.ndarray) -> np.ndarray:
     # ``scores.argsort()[::-1]``, which for its small per-image arrays is a reversed stable sort).
     # A stable sort of the reversed arrays puts later instances first among ties.
     reverse = np.arange(len(scores))[::-1]
-    scores = np.asarray(scores, dtype=np.float64)[reverse]
-    # np.lexsort((-scores, group)) as two stable sorts (the same order, 2-3x faster)
-    by_score = np.argsort(-scores, kind="stable")
-    return reverse[by_score[np.argsort(np.asarray(group)[reverse][by_score], kind="stable")]]
+    return reverse[image_score_order(np.asarray(group)[reverse], np.asarray(scores)[reverse])]
 
 
 def batched_oks_nms(
@@ -269,11 +267,6 @@ class _PairTest:
             sq_dist += (np.take(self.y, cb, axis=0) - np.take(self.y, ca, axis=0)) ** 2
             result[cand] = _oks(sq_dist, self.areas[ca], self.areas[cb], self.var) > self.thr
         return result
-
-
-def _gap(lo, hi, a, b):
-    """Gap (>= 0) along one axis between the keypoint boxes of instances ``a`` and ``b``."""
-    return np.maximum(np.maximum(lo[b] - hi[a], lo[a] - hi[b]), 0.0)
 
 
 def _nms_block(starts, counts, order, pairs: _PairTest, keep) -> None:

@@ -34,6 +34,7 @@ from .keypoint_results import (
     check_categories,
     check_image_ids,
     image_ids_of,
+    image_score_order,
     stack_keypoint_lists,
 )
 from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
@@ -226,7 +227,7 @@ def apply_protocol(
             preds.image_ids, preds.keypoints, scores, preds.areas, oks_nms_thr, sigmas
         )
     else:
-        keep = np.lexsort((-scores, preds.image_ids))
+        keep = image_score_order(preds.image_ids, scores)
     return KeypointResults(preds.image_ids[keep], preds.keypoints[keep], scores[keep])
 
 

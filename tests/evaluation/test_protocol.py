@@ -162,6 +162,18 @@ class TestAlignmentCase(unittest.TestCase):
 
 
 class TestProtocolSteps(unittest.TestCase):
+    def test_image_score_order_is_lexsort(self):
+        # by image, then score descending, ties in input order, as np.lexsort((-scores, images))
+        from ljof.evaluation.keypoint_results import image_score_order
+
+        rng = np.random.default_rng(3)
+        images = rng.integers(0, 30, 2000) * 7
+        scores = rng.choice([0.25, 0.5, 0.9], 2000) * rng.choice([1.0, 1.0, rng.random()], 2000)
+        self.assertLess(len(set(zip(images.tolist(), scores.tolist()))), 1000)  # many ties
+        np.testing.assert_array_equal(
+            image_score_order(images, scores), np.lexsort((-scores, images))
+        )
+
     def test_rescoring(self):
         scores = rescore_by_keypoints(
             np.array([[0.9, 0.1, 0.5], [0.1, 0.2, 0.15], [0.3, 0.3, 0.3]]),
