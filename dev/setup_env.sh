@@ -10,9 +10,16 @@
 #   DETECTRON2_SOURCE=...   a pip requirement for detectron2 to install when none imports yet, e.g.
 #                           'git+https://github.com/facebookresearch/detectron2.git' or a local checkout
 #   LJOF_FORCE_SETUP=1      redo every step even when the environment looks complete
+#   LJOF_UNLOCKED=1         install from setup.py's ranges instead of dev/requirements.lock (what `make
+#                           lock` does; also the way on a platform the lock was not made for)
+#
+# The lock: in the virtualenv, every distribution is installed at the exact version of
+# dev/requirements.lock (written by `make lock`, see dev/lock.py for why a list read off a venv), and the
+# finished venv is checked against it. LJOF_USE_CURRENT_ENV=1 installs into your own environment with
+# setup.py's ranges and no lock.
 #
 # Steps (each is skipped when its result is already there, so a second run takes seconds):
-#   1. the virtualenv;
+#   1. the virtualenv, then every locked distribution that installs from a wheel;
 #   2. torch==2.14.1 / torchvision==0.29.1 unless a torch 2.x already imports (bring your own CUDA build);
 #   3. detectron2: keep one that imports; else $DETECTRON2_SOURCE; else PyPI's pb1-detectron2==0.6 sdist
 #      (upstream v0.6 Python sources) built without its C++ extension, with its model-zoo configs packaged;
@@ -38,14 +45,37 @@ else
 fi
 # `setuptools<82` keeps pkg_resources, which detectron2 (v0.6 and main) imports.
 CONSTRAINTS="$ROOT/dev/constraints.txt"
+LOCK="$ROOT/dev/requirements.lock"
+LOCKED=1
+if [[ "${LJOF_UNLOCKED:-0}" == "1" || "${LJOF_USE_CURRENT_ENV:-0}" == "1" ]]; then
+  LOCKED=0
+fi
 PIP=("$PY" -m pip --disable-pip-version-check)
-pip_install() { "${PIP[@]}" install -c "$CONSTRAINTS" "$@"; }
+PIP_ARGS=(-c "$CONSTRAINTS")
+[[ "$LOCKED" == "1" ]] && PIP_ARGS+=(-c "$LOCK")
+LOGS="$(mktemp -d)"
+# pip's output goes to a log; a failure is one line (pip's first ERROR line and where the log is).
+pip_install() {
+  local log="$LOGS/pip-$((++PIP_CALLS)).log"
+  if ! "${PIP[@]}" install "${PIP_ARGS[@]}" "$@" >"$log" 2>&1; then
+    local why
+    why="$(grep -m1 -E '^ERROR' "$log" || tail -n1 "$log")"
+    if [[ "$LOCKED" == "1" ]]; then
+      why="$why (the versions come from dev/requirements.lock; LJOF_UNLOCKED=1 installs setup.py's ranges)"
+    fi
+    echo "error: pip install $* failed: $why; full log: $log" >&2
+    exit 1
+  fi
+}
+PIP_CALLS=0
+lock_check() { [[ "$LOCKED" == "0" ]] || "$PY" "$ROOT/dev/lock.py" check "$LOCK"; }
 
 STAMP_DIR="$("$PY" -c 'import sys; print(sys.prefix)')"
 STAMP="$STAMP_DIR/.ljof-setup-stamp"
 fingerprint() {
-  cat "$ROOT/dev/setup_env.sh" "$ROOT/dev/constraints.txt" "$ROOT/setup.py"
-  echo "DETECTRON2_SOURCE=${DETECTRON2_SOURCE:-}"
+  cat "$ROOT/dev/setup_env.sh" "$ROOT/dev/constraints.txt" "$ROOT/dev/lock.py" "$ROOT/setup.py"
+  [[ "$LOCKED" == "0" ]] || cat "$LOCK"
+  echo "DETECTRON2_SOURCE=${DETECTRON2_SOURCE:-} LOCKED=$LOCKED"
 }
 WANT="$(fingerprint | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
 imports_ok() {
@@ -56,13 +86,23 @@ from detectron2 import model_zoo
 model_zoo.get_config_file("COCO-Keypoints/keypoint_rcnn_R_50_FPN_1x.yaml")
 EOF
 }
-if [[ "${LJOF_FORCE_SETUP:-0}" != "1" && -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && imports_ok; then
+if [[ "${LJOF_FORCE_SETUP:-0}" != "1" && -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && imports_ok \
+  && lock_check; then
   log "environment is up to date ($STAMP_DIR); nothing to do"
   exit 0
 fi
 rm -f "$STAMP"
 
-pip_install wheel "setuptools<82" >/dev/null
+if [[ "$LOCKED" == "1" ]]; then
+  # Everything that installs from a wheel, at its locked version, in one resolver run; detectron2 and
+  # xtcocotools are built from source in steps 3 and 4 (the constraints pin their versions there too).
+  log "installing the locked environment (dev/requirements.lock; torch is several GB, from the local wheel cache when present)"
+  grep -v -E '^(pb1-detectron2|xtcocotools)==' "$LOCK" >"$LOGS/wheels.txt"
+  pip_install -r "$LOGS/wheels.txt"
+else
+  log "installing from setup.py's ranges (no lock)"
+fi
+pip_install wheel "setuptools<82"
 pip_install numpy cython
 
 # -------------------------------------------------------------------------------------------- 2. torch
@@ -128,5 +168,10 @@ if ! imports_ok; then
   "$PY" -c 'import ljof; import xtcocotools.cocoeval, pycocotools, fvcore, cv2' >&2 || true
   exit 1
 fi
+if ! lock_check; then
+  echo "error: $STAMP_DIR differs from dev/requirements.lock (lines above); LJOF_FORCE_SETUP=1 make setup reinstalls" >&2
+  exit 1
+fi
 echo "$WANT" >"$STAMP"
+rm -rf "$LOGS"
 log "done: $("$PY" -c 'import torch, detectron2; print("torch", torch.__version__, "detectron2", detectron2.__version__)')"
