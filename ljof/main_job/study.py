@@ -39,6 +39,7 @@ __all__ = [
     "RESULT_FILE",
     "PAIRED_FILE",
     "StudyRun",
+    "machine",
     "study_runs",
     "run_spec",
     "read_json",
@@ -193,14 +194,24 @@ def train_study(
     for r in runs:
         s = settings.replace(iters=r.iters)
         specs[r.key] = run_spec(r, s, data)
-        kept = read_json(os.path.join(r.output_dir(output), RESULT_FILE))
+        path = os.path.join(r.output_dir(output), RESULT_FILE)
+        kept = read_json(path)
         if kept is None:
             todo.append(TrainingJob(r.run, r.output_dir(output), s, key=r.key))
-        elif kept.get("spec") != specs[r.key] or kept.get("format") != FORMAT:
+            continue
+        other = {k: (v, kept.get("spec", {}).get(k)) for k, v in specs[r.key].items()
+                 if kept.get("spec", {}).get(k) != v}  # fmt: skip
+        if other or kept.get("format") != FORMAT:
+            changes = ", ".join(f"{k}: {new} here, {old} kept" for k, (new, old) in other.items())
             raise ValueError(
-                f"{os.path.join(r.output_dir(output), RESULT_FILE)}: kept result of other settings "
-                f"({kept.get('spec')} != {specs[r.key]}); use another --output or delete the folder"
+                f"{path}: kept result of other settings ({changes or 'format'}); "
+                "use another --output or delete that run's folder"
             )
+    for job in todo:
+        # a run stopped part-way starts again: detectron2's JSONWriter would append to its old rows
+        stale = os.path.join(job.output_dir, "metrics.json")
+        if os.path.exists(stale):
+            os.remove(stale)
     logger.info(f"study: {len(runs)} runs, {len(runs) - len(todo)} kept, {len(todo)} to train")
     gts = load_split_gts(splits)
     by_key = {r.key: r for r in runs}
