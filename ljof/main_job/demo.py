@@ -43,7 +43,8 @@ def load_model(root: str, run: Run, weights: str, extra_overrides: Sequence[str]
 
 def draw_lja_samples(root: str, path: str, *, num: int = 12, cols: int = 6, seed: int = 0) -> str:
     """``lja_samples.png``: ``num`` training crops of the generated train split with the LJA of the
-    LJOF config and their blocks (as ``tools/visualize_lja.py --num 12 --seed 0`` draws them)."""
+    LJOF config and their blocks, at the mapper's default 192x256 crop (the picture
+    ``tools/visualize_lja.py --num 12 --seed 0`` draws on the train json, pixel for pixel)."""
     cfg = LazyConfig.load(LJOF.config_path(root))
     name = dataset_name("train")
     meta = MetadataCatalog.get(name)
