@@ -18,7 +18,6 @@ Ends with one JSON line: ``{"images": [PNG paths], "blocks": total blocks drawn,
 import argparse
 import json
 import logging
-import math
 import os
 
 import cv2
@@ -31,6 +30,7 @@ from detectron2.utils.logger import setup_logger
 from tqdm import tqdm
 
 from ljof.data import LimbJointAugmentation, TopDownDatasetMapper
+from ljof.data.lja_drawing import crop_grid, draw_blocks, draw_skeleton
 from ljof.data.datasets import (
     get_topdown_dataset,
     add_register_argument,
@@ -81,53 +81,6 @@ def _dataset_name(args) -> str:
     name = f"visualize_lja_{os.getpid()}"
     register_keypoint_dataset(name, args.gt_json, args.image_root, keypoint_set=args.keypoint_set)
     return name
-
-
-def _colour(rgb):
-    return (int(rgb[2]), int(rgb[1]), int(rgb[0]))  # BGR for OpenCV
-
-
-def draw_skeleton(image, keypoints, meta, *, radius=3):
-    """Draw joints (v > 0) and the metadata's connections on a BGR image, in place."""
-    names = list(meta.keypoint_names)
-    for a, b, rgb in meta.keypoint_connection_rules:
-        ia, ib = names.index(a), names.index(b)
-        if keypoints[ia, 2] > 0 and keypoints[ib, 2] > 0:
-            pa = tuple(int(round(v)) for v in keypoints[ia, :2])
-            pb = tuple(int(round(v)) for v in keypoints[ib, :2])
-            cv2.line(image, pa, pb, _colour(rgb), 2, cv2.LINE_AA)
-    for x, y, v in keypoints:
-        if v > 0:
-            # filled = visible (v == 2), hollow = labeled but occluded (v == 1)
-            thickness = -1 if v == 2 else 1
-            cv2.circle(image, (int(round(x)), int(round(y))), radius, (255, 255, 255), thickness)
-
-
-def draw_blocks(image, blocks):
-    for x0, y0, x1, y1, _ in blocks:
-        cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 255), 1)
-
-
-def crop_grid(records, mapper, meta, num, cols, rng_seed):
-    """A BGR grid of ``num`` augmented training crops; returns (grid, total blocks)."""
-    np.random.seed(rng_seed)
-    tiles, total = [], 0
-    order = np.random.permutation(len(records))
-    for i in tqdm(range(num), desc="crops"):
-        sample = mapper(records[order[i % len(records)]])
-        crop = np.ascontiguousarray(sample["image"].numpy().transpose(1, 2, 0))
-        blocks = sample["lja_blocks"]
-        total += len(blocks)
-        draw_skeleton(crop, sample["keypoints"].numpy(), meta)
-        draw_blocks(crop, blocks)
-        tiles.append(crop)
-    h, w = tiles[0].shape[:2]
-    rows = math.ceil(len(tiles) / cols)
-    grid = np.full((rows * (h + 4) + 4, min(cols, len(tiles)) * (w + 4) + 4, 3), 255, np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, cols)
-        grid[4 + r * (h + 4) : 4 + r * (h + 4) + h, 4 + c * (w + 4) : 4 + c * (w + 4) + w] = tile
-    return grid, total
 
 
 def whole_images(records, lja, meta, output):

@@ -17,11 +17,18 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from .variants import Run
 
-__all__ = ["TrainingSettings", "train_runs", "prediction_file"]
+__all__ = [
+    "TrainingSettings",
+    "TrainingJob",
+    "train_runs",
+    "train_jobs",
+    "prediction_file",
+    "read_metrics",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +65,12 @@ class TrainingSettings:
         self.threads = int(threads)
         self.extra_overrides = list(extra_overrides)
 
+    def replace(self, **changes) -> "TrainingSettings":
+        """A copy with ``changes`` (keyword arguments of the constructor)."""
+        kwargs = dict(self.__dict__)
+        kwargs.update(changes)
+        return TrainingSettings(**kwargs)
+
     def command(self, run: Run, output_dir: str) -> List[str]:
         names = ",".join(f'"{n}"' for n in self.test_datasets)
         return [
@@ -90,11 +103,22 @@ def prediction_file(output_dir: str, dataset: str) -> str:
     return os.path.join(output_dir, "inference", dataset, "keypoint_predictions.json")
 
 
-def _finished(run: Run, output: str, settings: TrainingSettings) -> bool:
-    out = run.output_dir(output)
-    return os.path.exists(os.path.join(out, "model_final.pth")) and all(
-        os.path.exists(prediction_file(out, d)) for d in settings.test_datasets
-    )
+class TrainingJob:
+    """One training process: ``run`` with ``settings``, writing to ``output_dir``; ``key`` names it in
+    progress lines and in the returned seconds (default: the run's key)."""
+
+    def __init__(self, run: Run, output_dir: str, settings: TrainingSettings, key: str = ""):
+        self.run = run
+        self.output_dir = output_dir
+        self.settings = settings
+        self.key = key or run.key
+
+    def finished(self) -> bool:
+        """True when the final model and the predictions on every test dataset exist."""
+        out = self.output_dir
+        return os.path.exists(os.path.join(out, "model_final.pth")) and all(
+            os.path.exists(prediction_file(out, d)) for d in self.settings.test_datasets
+        )
 
 
 def train_runs(
@@ -106,45 +130,66 @@ def train_runs(
     reuse: bool = False,
     echo=print,
 ) -> Dict[str, float]:
-    """Train (and evaluate) every run, ``jobs`` at a time; returns run key -> wall seconds.
+    """Train (and evaluate) every run in ``run.output_dir(output)``, ``jobs`` at a time; returns run key
+    -> wall seconds (0 for a reused run). ``reuse``: skip runs whose model and predictions exist. Runs
+    :func:`train_jobs`."""
+    todo = [TrainingJob(r, r.output_dir(output), settings) for r in runs]
+    seconds = {j.key: 0.0 for j in todo if reuse and j.finished()}
+    todo = [j for j in todo if j.key not in seconds]
+    seconds.update(train_jobs(todo, parallel=jobs, echo=echo))
+    return {r.key: seconds[r.key] for r in runs}
+
+
+def train_jobs(
+    todo: Sequence[TrainingJob],
+    *,
+    parallel: int = 2,
+    echo=print,
+    on_done: Optional[Callable[[TrainingJob, float], None]] = None,
+) -> Dict[str, float]:
+    """The one way the main job trains: every job is a process of ``tools/lazyconfig_train_net.py``
+    (the real training script, :meth:`TrainingSettings.command`), ``parallel`` at a time, started in
+    order. A process returns its results as files in its folder: ``model_final.pth``, detectron2's
+    ``metrics.json`` and the evaluator's ``inference/<dataset>/keypoint_predictions.json``
+    (:func:`prediction_file`); its output goes to ``train_log.txt`` there.
 
     Args:
-        runs: the runs, started in this order.
-        output: the main job's folder (each run writes to ``run.output_dir(output)``, its log to
-            ``train_log.txt`` there).
-        settings: the shared :class:`TrainingSettings`.
-        jobs: processes at a time.
-        reuse: skip runs whose model and predictions exist (0 s).
-        echo: receives one progress line per trainer report (``[run] iter ... eta ...``).
+        todo: the jobs.
+        parallel: processes at a time.
+        echo: receives one progress line per trainer report (``[key] iter ... eta ...``).
+        on_done: called as ``on_done(job, seconds)`` in this process when a job's process has
+            exited cleanly, while the others keep training (e.g. to score it and keep its result).
+
+    Returns:
+        job key -> wall seconds of its process.
 
     Raises:
-        RuntimeError naming the run and its log when a training process fails (the others are
+        RuntimeError naming the job and its log when a training process fails (the others are
         stopped).
     """
-    pending = list(runs)
+    pending = list(todo)
     active: Dict[str, tuple] = {}
     seconds: Dict[str, float] = {}
-    env = settings.environment()
     try:
         while pending or active:
-            while pending and len(active) < max(1, int(jobs)):
-                run = pending.pop(0)
-                if reuse and _finished(run, output, settings):
-                    seconds[run.key] = 0.0
-                    continue
-                out = run.output_dir(output)
-                os.makedirs(out, exist_ok=True)
-                log = open(os.path.join(out, "train_log.txt"), "w")
-                cmd = settings.command(run, out)
-                logger.info(f"training {run.key}: {' '.join(cmd)}")
+            while pending and len(active) < max(1, int(parallel)):
+                job = pending.pop(0)
+                os.makedirs(job.output_dir, exist_ok=True)
+                log = open(os.path.join(job.output_dir, "train_log.txt"), "w")
+                cmd = job.settings.command(job.run, job.output_dir)
+                logger.info(f"training {job.key}: {' '.join(cmd)}")
                 proc = subprocess.Popen(
-                    cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=settings.root
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=job.settings.environment(),
+                    cwd=job.settings.root,
                 )
-                active[run.key] = (proc, log, time.perf_counter(), out, 0)
+                active[job.key] = (job, proc, log, time.perf_counter(), 0)
             time.sleep(1.0)
-            for key, (proc, log, start, out, shown) in list(active.items()):
-                shown = _echo_progress(key, out, shown, echo)
-                active[key] = (proc, log, start, out, shown)
+            for key, (job, proc, log, start, shown) in list(active.items()):
+                shown = _echo_progress(key, job.output_dir, shown, echo)
+                active[key] = (job, proc, log, start, shown)
                 rc = proc.poll()
                 if rc is None:
                     continue
@@ -152,12 +197,15 @@ def train_runs(
                 del active[key]
                 if rc != 0:
                     raise RuntimeError(
-                        f"training {key} failed (exit {rc}); see {os.path.join(out, 'train_log.txt')}"
+                        f"training {key} failed (exit {rc}); "
+                        f"see {os.path.join(job.output_dir, 'train_log.txt')}"
                     )
                 seconds[key] = time.perf_counter() - start
                 echo(f"[{key}] done in {seconds[key]:.0f} s")
+                if on_done is not None:
+                    on_done(job, seconds[key])
     finally:
-        for proc, log, *_ in active.values():
+        for _, proc, log, *_ in active.values():
             proc.kill()
             log.close()
     return seconds
