@@ -134,7 +134,7 @@ def check_overrides(cfg, overrides: Iterable[str]) -> None:
                 f"(to add a new key, write +{line})"
             )
         value = o.value()
-        current = node._value() if OmegaConf.is_config(node) is False else None
+        current = None if OmegaConf.is_config(node) else node._value()
         if value == "None" and not isinstance(current, str):
             raise InputError(
                 f"{line!r}: 'None' is read as the string 'None'; write {key}=null for Python's None"

@@ -38,6 +38,16 @@ class TestTrainNetMistakes(unittest.TestCase):
         self.assertTrue(os.path.samefile(args.config_file, CONFIG))
         self.assertEqual(cfg.model.head.num_keypoints, 17)
 
+    def test_every_shipped_config_passes_the_checks(self):
+        """No false alarm: each config of configs/ loads with its own datasets (train and eval-only)."""
+        from ljof.config import list_config_files
+
+        for name in list_config_files():
+            for mode in ([], ["--eval-only", "train.init_checkpoint=model.pth"]):
+                with self.subTest(config=name, mode=mode):
+                    args = self.tool.build_parser().parse_args(["--config-file", name, *mode])
+                    self.tool.load_config(args)
+
     def test_eval_only_needs_the_checkpoint_to_evaluate(self):
         self._refused(
             ["--config-file", CONFIG, "--eval-only"], "--eval-only", "train.init_checkpoint="
