@@ -1,5 +1,6 @@
 """Checks of what a user hands a tool before anything runs: the config file, the ``key=value`` overrides,
-the datasets' keypoint sets against the model's. Each mistake raises :class:`ljof.errors.InputError`."""
+``--eval-only``'s checkpoint, the datasets' keypoint sets against the model's. Each mistake raises
+:class:`ljof.errors.InputError` (one line; the tools print it without a traceback and exit with 2)."""
 
 from .config_file import list_config_files, resolve_config_file
 from .eval_only import check_eval_checkpoint

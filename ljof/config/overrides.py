@@ -49,7 +49,8 @@ def parse_overrides(overrides: Iterable[str]):
 
 
 def _child(node, part: str):
-    """The raw child node (interpolations unresolved) or ``_MISSING``."""
+    """The raw child node or ``_MISSING``. OmegaConf's ``_get_node`` reads a key without resolving
+    ``${...}`` interpolations (``OmegaConf.select`` would resolve them, and fail on a relative one)."""
     if isinstance(node, DictConfig):
         return node._get_node(part) if part in node.keys() else _MISSING
     if isinstance(node, ListConfig) and part.lstrip("-").isdigit():
@@ -93,6 +94,8 @@ def _all_keys(node, prefix: str = "") -> List[str]:
     else:
         return keys
     for name, child in items:
+        if name == "_target_":
+            continue
         path = f"{prefix}{name}"
         keys.append(path)
         keys.extend(_all_keys(child, path + "."))
