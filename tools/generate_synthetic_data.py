@@ -19,6 +19,22 @@ from detectron2.utils.logger import setup_logger
 from ljof.synthetic import DEFAULT_SIZES, default_root, generate_dataset
 
 
+def int_at_least(minimum: int):
+    """An argparse ``type``: an integer >= ``minimum``, else argparse's one-line error (exit status 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum {minimum}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in its messages
+    return parse
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -26,14 +42,16 @@ def main(argv=None):
     parser.add_argument(
         "--root", default=default_root(), help="output folder (default: %(default)s)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int_at_least(0), default=0)
     for split, n in DEFAULT_SIZES.items():
         parser.add_argument(
-            f"--{split}", type=int, default=n, help=f"images in '{split}' (%(default)s)"
+            f"--{split}", type=int_at_least(0), default=n, help=f"images in '{split}' (%(default)s)"
         )
-    parser.add_argument("--height", type=int, default=240, help="image height px")
-    parser.add_argument("--width", type=int, default=320, help="image width px")
-    parser.add_argument("--workers", type=int, default=1, help="rendering processes (%(default)s)")
+    parser.add_argument("--height", type=int_at_least(1), default=240, help="image height px")
+    parser.add_argument("--width", type=int_at_least(1), default=320, help="image width px")
+    parser.add_argument(
+        "--workers", type=int_at_least(1), default=1, help="rendering processes (%(default)s)"
+    )
     args = parser.parse_args(argv)
     setup_logger(name="ljof", abbrev_name="ljof")
     logging.getLogger("ljof").setLevel(logging.INFO)

@@ -48,6 +48,12 @@ from detectron2.utils import comm  # noqa: E402
 from detectron2.utils.logger import setup_logger  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
+from ljof.config import (  # noqa: E402
+    apply_overrides,
+    check_eval_checkpoint,
+    check_keypoint_counts,
+    resolve_config_file,
+)
 from ljof.data.datasets import add_register_argument, register_from_specs  # noqa: E402
 from ljof.engine import (  # noqa: E402
     build_trainer,
@@ -55,6 +61,7 @@ from ljof.engine import (  # noqa: E402
     launch,
     prepare_memory_format,
 )
+from ljof.errors import InputError  # noqa: E402
 
 logger = logging.getLogger("ljof")
 
@@ -173,11 +180,34 @@ def do_train(args, cfg):
     trainer.train(start_iter, cfg.train.max_iter)
 
 
-def main(args):
+def _dataset_names(cfg, eval_only):
+    names = [] if eval_only else [cfg.dataloader.train.dataset.names]
+    names += [cfg.dataloader.test.dataset.names, *test_dataset_names(cfg)]
+    return [n for group in names for n in ([group] if isinstance(group, str) else group)]
+
+
+def load_config(args):
+    """The config of ``args`` with its overrides and ``--register``-ed datasets, checked before anything
+    runs; ``args.config_file`` becomes the resolved file (``ljof.config``).
+
+    Raises:
+        InputError: a missing or foreign config file, an override of a key the config lacks,
+            ``--eval-only`` without the checkpoint to evaluate, a dataset whose keypoint count is not the
+            model's.
+    """
+    args.config_file = resolve_config_file(args.config_file)
     cfg = LazyConfig.load(args.config_file)
-    cfg = LazyConfig.apply_overrides(cfg, args.opts)
+    if args.eval_only:
+        check_eval_checkpoint(cfg, args.opts, config_file=args.config_file)
+    cfg = apply_overrides(cfg, args.opts)
     registered = register_from_specs(args.register)
     cfg = apply_registered_datasets(cfg, registered, args.eval_only)
+    check_keypoint_counts(cfg, _dataset_names(cfg, args.eval_only))
+    return cfg
+
+
+def main(args):
+    cfg = load_config(args)
     default_setup(cfg, args)
     # detectron2's default_setup configures its own loggers; ljof's (precision, λ) go to the same places
     setup_logger(cfg.train.output_dir, distributed_rank=comm.get_rank(), name="ljof")
@@ -202,12 +232,17 @@ def build_parser():
 
 
 if __name__ == "__main__":
-    args = build_parser().parse_args()
-    launch(
-        main,
-        args.num_gpus,
-        num_machines=args.num_machines,
-        machine_rank=args.machine_rank,
-        dist_url=args.dist_url,
-        args=(args,),
-    )
+    parser = build_parser()
+    args = parser.parse_args()
+    try:
+        load_config(args)  # a mistake in the command line stops here, before any process starts
+        launch(
+            main,
+            args.num_gpus,
+            num_machines=args.num_machines,
+            machine_rank=args.machine_rank,
+            dist_url=args.dist_url,
+            args=(args,),
+        )
+    except InputError as e:  # one line, no traceback, exit status 2 (as argparse)
+        parser.exit(2, f"{parser.prog}: error: {e}\n")

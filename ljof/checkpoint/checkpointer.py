@@ -1,9 +1,12 @@
 """A detectron2 ``DetectionCheckpointer`` that also reads published pose and ImageNet checkpoints."""
 
 import logging
+import os
 from typing import Optional, Sequence
 
 from detectron2.checkpoint import DetectionCheckpointer
+
+from ljof.errors import InputError
 
 from .convert import FORMATS, convert_state_dict, detect_format, unwrap_checkpoint
 from .load import check_shapes, load_checkpoint_file
@@ -55,6 +58,24 @@ class PoseCheckpointer(DetectionCheckpointer):
             backbone = getattr(model, "backbone", None)
             vit_grid = getattr(backbone, "grid_size", None)
         self.vit_grid = vit_grid
+
+    def load(self, path: str, *args, **kwargs):
+        """detectron2's ``load``, with a missing file or a failed download as one-line
+        :class:`~ljof.errors.InputError` (naming the path and what to do) instead of an assertion or a
+        ``URLError`` traceback."""
+        if path and not os.path.isfile(path):
+            if "://" not in path:
+                raise InputError(f"checkpoint {path} does not exist")
+            try:
+                path = self.path_manager.get_local_path(path)
+            except Exception as e:  # noqa: BLE001 - offline, HTTP error, proxy...: one line
+                reason = (str(getattr(e, "reason", e)) or type(e).__name__).splitlines()[0]
+                raise InputError(
+                    f"cannot download checkpoint {path} ({reason}); download it on a machine with "
+                    "network access and give the local file, e.g. train.init_checkpoint=FILE.pth "
+                    "(an empty train.init_checkpoint= starts from random weights)"
+                ) from None
+        return super().load(path, *args, **kwargs)
 
     def _load_file(self, filename: str):
         if filename.endswith(".pkl"):

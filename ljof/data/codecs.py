@@ -9,7 +9,9 @@ Codecs (the formulas of SimpleBaseline/HRNet, DARK and UDP as in MMPose 1.x ``mm
 is ours):
 
 * :class:`MSRAHeatmap`: SimpleBaseline/HRNet targets. ``keypoint / stride`` rounded to the nearest heatmap
-  pixel (``int(x + 0.5)``), an unnormalised Gaussian with peak 1 on a ``(6 sigma + 1)``-wide window; decoding
+  pixel (``int(x + 0.5)``), an unnormalised Gaussian with peak 1 on the pixels within ``3 sigma`` of it
+  (``2 floor(3 sigma) + 1`` wide: 13 for sigma 2, 9 for sigma 1.5; MMPose's differences for a non-integer
+  ``3 sigma`` are in docs/data_pipeline.md); decoding
   takes the argmax, moves it a quarter pixel towards the higher neighbour and multiplies by the stride.
   ``unbiased=True`` gives DARK: sub-pixel Gaussians over the whole map, and decoding by a second-order
   Taylor step on the log of the (blurred) heatmap.

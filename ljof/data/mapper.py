@@ -30,6 +30,8 @@ import torch
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from ljof.errors import InputError
+
 from .augmentations import CropAugInput, TopDownAugInput, build_topdown_augmentations
 from .codecs import HeatmapCodec, MSRAHeatmap
 from .image_io import read_image_for_crop, reduction_matrix
@@ -56,6 +58,18 @@ def describe_record(record: dict) -> str:
     )
 
 
+def _check_part(name: str, value, kind: str, ok: bool) -> None:
+    """A config value of the wrong type (e.g. the string 'None' of an override ``lja=None``) is refused
+    when the mapper is built, not at the first training step."""
+    if ok:
+        return
+    hint = "; in an override, None is spelled null (e.g. dataloader.train.mapper.lja=null)"
+    raise InputError(
+        f"TopDownDatasetMapper: {name} holds {value!r} ({type(value).__name__}), not {kind}"
+        + (hint if isinstance(value, str) and value == "None" else "")
+    )
+
+
 class TopDownDatasetMapper:
     """Map a person record (``ljof.data.get_topdown_dataset``) to a top-down training/test sample.
 
@@ -77,6 +91,7 @@ class TopDownDatasetMapper:
 
     Raises:
         ValueError: no codec, codecs that disagree on the crop size or on UDP.
+        InputError: ``lja``, a codec or an augmentation of the wrong type (e.g. the string ``'None'``).
     """
 
     def __init__(
@@ -95,6 +110,11 @@ class TopDownDatasetMapper:
         self.codecs = list(codecs) if codecs is not None else [MSRAHeatmap()]
         if not self.codecs:
             raise ValueError("TopDownDatasetMapper needs at least one codec")
+        _check_part("lja", lja, "None or a callable", lja is None or callable(lja))
+        for c in self.codecs:
+            _check_part("codecs", c, "a HeatmapCodec", isinstance(c, HeatmapCodec))
+        for a in augmentations or []:
+            _check_part("augmentations", a, "an Augmentation", isinstance(a, T.Augmentation))
         sizes = {tuple(c.input_size) for c in self.codecs}
         udp_flags = {bool(c.use_udp) for c in self.codecs}
         if len(sizes) > 1 or len(udp_flags) > 1:

@@ -16,6 +16,7 @@ from ljof.checkpoint import (
     detect_format,
     load_checkpoint_file,
 )
+from ljof.errors import InputError
 from tests.common import REFERENCE_KEYS_JSON as KEYS_JSON
 from tests.modeling.networks import model_config
 
@@ -288,12 +289,44 @@ class TestOtherFormats(unittest.TestCase):
         self.assertEqual(_missing_unexpected(report), ([], []))
         self.assertTrue(torch.equal(model.backbone.pos_embed.detach(), fitted))
 
-    def test_unsafe_pickle_is_refused(self):
+    def test_files_that_are_no_checkpoint_get_our_one_line(self):
+        """A pickle with objects, a text file, an ONNX model, an empty or missing file: InputError naming
+        the file and what it is, never torch's advice to load it with weights_only=False."""
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "evil.pth")
-            torch.save({"model": {"w": torch.zeros(1)}, "obj": _Custom()}, path)
-            with self.assertRaisesRegex(RuntimeError, "evil.pth.*weights_only"):
-                load_checkpoint_file(path)
+            files = {
+                "evil.pth": "holds Python objects besides tensors",
+                "notes.txt": "is a text file",
+                "model.onnx": "is an ONNX model",
+                "empty.pth": "is empty",
+                "missing.pth": "does not exist",
+            }
+            torch.save({"model": {"w": torch.zeros(1)}, "obj": _Custom()}, f"{tmp}/evil.pth")
+            with open(f"{tmp}/notes.txt", "w") as f:
+                f.write("model_final.pth\n")
+            with open(f"{tmp}/model.onnx", "wb") as f:  # an ONNX file starts with protobuf field 1
+                f.write(b"\x08\x08\x12\x07pytorch\xff\xfe")
+            open(f"{tmp}/empty.pth", "wb").close()
+            for name, what in files.items():
+                path = os.path.join(tmp, name)
+                with self.assertRaises(InputError) as cm:
+                    load_checkpoint_file(path)
+                message = str(cm.exception)
+                self.assertIn(f"checkpoint {path} {what}", message)
+                self.assertNotIn("\n", message)
+                self.assertNotIn("weights_only=False", message)
+                # the tools go through PoseCheckpointer.load: the same line
+                with self.assertRaisesRegex(InputError, f"checkpoint {path} {what}"):
+                    PoseCheckpointer(torch.nn.Linear(1, 1)).load(path)
+
+    def test_failed_download_says_what_to_do(self):
+        # nothing listens on port 9 of this machine (discard): the download fails at once, offline too
+        url = "http://127.0.0.1:9/hrnet_w32-36af842e.pth"
+        with self.assertRaises(InputError) as cm:
+            PoseCheckpointer(torch.nn.Linear(1, 1)).load(url)
+        message = str(cm.exception)
+        self.assertIn(f"cannot download checkpoint {url}", message)
+        self.assertIn("train.init_checkpoint=FILE.pth", message)
+        self.assertNotIn("\n", message)
 
     def test_unknown_format(self):
         with self.assertRaisesRegex(ValueError, "cannot tell"):

@@ -10,12 +10,15 @@ Coordinates: the image-level dicts that ``DatasetCatalog.get(name)`` returns com
 see ``docs/interfaces.md``.
 """
 
+import json
 import logging
 import os
 from typing import Iterable, List, Optional
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json
+
+from ljof.errors import InputError
 
 from .builtin_meta import KEYPOINT_SETS, get_keypoint_set_metadata
 from .person_category import LJOF_PERSON_CATEGORY_ID, find_person_category
@@ -55,6 +58,44 @@ def check_dataset_files(dataset_name: str) -> None:
             )
 
 
+def _image_entry_error(json_file: str, image_root: str, field: str) -> InputError:
+    """The error for the first image entry of ``json_file`` without ``field`` (file, image id, the size
+    read from the image header when the file is there)."""
+    with open(json_file) as f:
+        images = json.load(f).get("images", [])
+    entry = next((im for im in images if field not in im), {})
+    where = f"image id {entry.get('id')} (file_name {entry.get('file_name')!r})"
+    path = os.path.join(image_root, str(entry.get("file_name", "")))
+    size = ""
+    if os.path.isfile(path):
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:  # reads the header only
+                size = f" (this image is width {image.width}, height {image.height})"
+        except OSError:
+            pass
+    return InputError(
+        f"{json_file}: {where} has no {field!r}; every COCO image entry needs 'id', 'file_name', "
+        f"'width' and 'height'{size}"
+    )
+
+
+def _load_coco_json(json_file: str, image_root: str, scratch: str):
+    """detectron2's ``load_coco_json``; an image entry without a field it reads raises InputError."""
+    try:
+        return load_coco_json(
+            json_file,
+            image_root,
+            dataset_name=scratch,
+            extra_annotation_keys=list(_EXTRA_ANNOTATION_KEYS),
+        )
+    except KeyError as e:  # detectron2 reads img_dict["height"] etc. without a check
+        if e.args and e.args[0] in ("id", "file_name", "width", "height"):
+            raise _image_entry_error(json_file, image_root, e.args[0]) from None
+        raise
+
+
 def _load_image_dicts(dataset_name: str):
     """detectron2 image dicts of the person category only, with ``category_id`` 0.
 
@@ -68,12 +109,7 @@ def _load_image_dicts(dataset_name: str):
     # receives them, so the dataset's own metadata keeps its single "person" class.
     scratch = f"{dataset_name}/__categories__"
     try:
-        dicts = load_coco_json(
-            meta.json_file,
-            meta.image_root,
-            dataset_name=scratch,
-            extra_annotation_keys=list(_EXTRA_ANNOTATION_KEYS),
-        )
+        dicts = _load_coco_json(meta.json_file, meta.image_root, scratch)
         found = MetadataCatalog.get(scratch)
         ids = sorted(found.thing_dataset_id_to_contiguous_id)
         categories = [{"id": i, "name": n} for i, n in zip(ids, found.thing_classes)]
@@ -188,7 +224,7 @@ def register_from_spec(spec: str) -> str:
     if len(parts) == 3 and parts[2] in KEYPOINT_SETS:
         keypoint_set = parts.pop()
     if not eq or not name or len(parts) != 2 or not all(parts):
-        raise ValueError(
+        raise InputError(
             f"bad dataset spec {spec!r}: expected NAME=JSON:IMAGE_ROOT[:coco|crowdpose], "
             "e.g. my_val=annotations/val.json:images/val:coco"
         )
