@@ -76,8 +76,8 @@ from ljof.main_job.variants import (  # noqa: E402
     ABLATION_VARIANTS,
     BASELINE,
     DEMO_VARIANTS,
-    LJA_ONLY,
     LJOF,
+    VARIANTS_BY_NAME,
     Run,
     alpha_beta_variant,
     lambda_max_variant,
@@ -104,7 +104,7 @@ QUICK_SIZES = dict(train=200, val=20, occluded=40)
 # the CI version also trains the width-8 network (4x cheaper per step)
 QUICK_OVERRIDES = ("model.backbone.width=8", "model.backbone.stem_channels=16")
 DEFAULT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
-BY_NAME = {v.name: v for v in (BASELINE, LJA_ONLY, LJOF)}
+BY_NAME = VARIANTS_BY_NAME  # every variant --variants can name
 
 
 def parse_args(argv=None):
