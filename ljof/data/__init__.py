@@ -13,5 +13,6 @@ from .augmentations import (
 from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap
 from .lja import LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
+from .occlusion_baselines import CoarseDropout, KeypointCentredDropout
 from .person_boxes import attach_person_boxes
 from .transforms import crop_person, crop_to_image, topdown_window

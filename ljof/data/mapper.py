@@ -84,7 +84,9 @@ class TopDownDatasetMapper:
             :class:`~ljof.data.augmentations.TopDownAugInput`), used only in training. Default (None): the
             standard recipe from the metadata (:func:`build_topdown_augmentations`); ``[]`` disables it.
             They run before the image is decoded, so they may change the window and flip, not pixels.
-        lja: a :class:`~ljof.data.lja.LimbJointAugmentation` applied in crop space in training, or None.
+        lja: a :class:`~ljof.data.lja.LimbJointAugmentation` applied in crop space in training, or None;
+            the occlusion baselines of :mod:`ljof.data.occlusion_baselines` (``CoarseDropout``,
+            ``KeypointCentredDropout``) fit the same slot.
         image_format: detectron2 image format of the output image (default "BGR").
         padding: box padding factor (1.25).
         reduced_decoding: decode JPEGs at reduced size when the crop is a downscale by >= 2.

@@ -87,21 +87,22 @@ def plot_summary(
 
 
 def plot_losses(runs: Mapping[str, List[Dict]], path: str) -> str:
-    """``loss_curves.png``: heatmap and limb losses per run (detectron2's ``metrics.json`` rows)."""
+    """``loss_curves.png``: heatmap and structure losses (DSL's ``loss_limb``, Ke et al.'s
+    ``loss_structure``) per run (detectron2's ``metrics.json`` rows)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (name, rows) in enumerate(runs.items()):
         # with a single loss term detectron2 logs only total_loss (= loss_heatmap)
         heat = "loss_heatmap" if any("loss_heatmap" in r for r in rows) else "total_loss"
-        for key, style in ((heat, "-"), ("loss_limb", "--")):
+        for key, style in ((heat, "-"), ("loss_limb", "--"), ("loss_structure", ":")):
             pts = [(r["iteration"], r[key]) for r in rows if key in r and r[key] > 0]
             if pts:
-                label = f"{name} {'loss_limb' if key == 'loss_limb' else 'loss_heatmap'}"
+                label = f"{name} {'loss_heatmap' if key == heat else key}"
                 ax.plot(*zip(*pts), style, color=f"C{i}", label=label)
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (median over the log period)")
-    ax.set_title("Training losses (loss_limb is 0 while λ = 0)")
+    ax.set_title("Training losses (the structure terms are 0 while λ = 0)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -3,8 +3,12 @@ is a variant trained with one seed (``train.seed``: initialisation, data order, 
 generated dataset stays fixed).
 
 The variants follow the paper's ablations on the generated data: Table 6 (baseline, + LJA, + LJA + DSL),
-Table 8 (the λ schedule of the DSL: constant, step, linear, exponential) and Table 7 (LJA's α, the
-fraction of limb joints covered, and β, the block size as a fraction of the person box).
+Table 8 (the λ schedule of the DSL: constant, step, linear, exponential), Table 7 (LJA's α, the
+fraction of limb joints covered, and β, the block size as a fraction of the person box) and Table 9
+(+ LJA with the plain MSE, Ke et al.'s structure-aware loss with a constant or a step weight, the DSL);
+and the occlusion augmentations LJA competes with (MMPose's CoarseDropout, RTMPose's single hole, AID-style
+keypoint dropping), each in LJA's place with the plain MSE. ``VARIANTS_BY_NAME`` lists those that
+``tools/run_main_job.py --variants`` can name.
 """
 
 import os
@@ -17,8 +21,16 @@ __all__ = [
     "BASELINE",
     "LJA_ONLY",
     "LJOF",
+    "SA_STEP",
+    "SA_CONSTANT",
+    "COARSE_DROPOUT",
+    "RTMPOSE_HOLE",
+    "KEYPOINT_DROPOUT",
     "DEMO_VARIANTS",
     "ABLATION_VARIANTS",
+    "TABLE9_VARIANTS",
+    "OCCLUSION_VARIANTS",
+    "VARIANTS_BY_NAME",
     "schedule_variant",
     "alpha_beta_variant",
     "lambda_max_variant",
@@ -64,8 +76,36 @@ class Run:
 BASELINE = Variant("baseline", "baseline", "baseline.py")
 LJA_ONLY = Variant("lja", "+LJA", "lja.py")
 LJOF = Variant("ljof", "+LJA + DSL (LJOF)", "ljof.py")
+# Ke et al.'s structure-aware loss (+ LJA), with the DSL's step λ and with a constant weight
+SA_STEP = Variant("sa_step", "+LJA + Ke et al., step λ", "structure_aware.py")
+SA_CONSTANT = Variant(
+    "sa_constant",
+    "+LJA + Ke et al., constant λ",
+    "structure_aware.py",
+    ("train.hooks.0.schedule.kind=constant",),
+)
+# occlusion augmentations in LJA's place (plain MSE)
+COARSE_DROPOUT = Variant("coarsedropout", "+CoarseDropout (MMPose)", "coarse_dropout.py")
+RTMPOSE_HOLE = Variant("rtmpose_hole", "+one large hole (RTMPose)", "rtmpose_hole.py")
+KEYPOINT_DROPOUT = Variant("keypoint_dropout", "+keypoint dropout (AID-style)", "keypoint_dropout.py")
+
 DEMO_VARIANTS = (BASELINE, LJOF)
 ABLATION_VARIANTS = (BASELINE, LJA_ONLY, LJOF)  # the paper's Table 6
+TABLE9_VARIANTS = (LJA_ONLY, SA_CONSTANT, SA_STEP, LJOF)  # MSE, Ke et al. x2, DSL; all with LJA
+OCCLUSION_VARIANTS = (BASELINE, LJA_ONLY, COARSE_DROPOUT, RTMPOSE_HOLE, KEYPOINT_DROPOUT)
+VARIANTS_BY_NAME = {
+    v.name: v
+    for v in (
+        BASELINE,
+        LJA_ONLY,
+        LJOF,
+        SA_STEP,
+        SA_CONSTANT,
+        COARSE_DROPOUT,
+        RTMPOSE_HOLE,
+        KEYPOINT_DROPOUT,
+    )
+}
 
 
 def schedule_variant(kind: str) -> Variant:

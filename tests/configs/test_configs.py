@@ -10,7 +10,8 @@ from detectron2.config import LazyConfig, instantiate
 from detectron2.utils.events import EventStorage
 from omegaconf import OmegaConf
 
-from ljof.modeling import DynamicStructureLoss, KeypointMSELoss
+from ljof.data import CoarseDropout, KeypointCentredDropout, LimbJointAugmentation
+from ljof.modeling import DynamicStructureLoss, KeypointMSELoss, StructureAwareLoss
 from tests.common import ROOT
 from tests.configs.fixture_data import point_config_at_fixtures, shrink_model
 
@@ -47,17 +48,47 @@ class TestConfigsLoad(unittest.TestCase):
                     self.assertIn(
                         "Table", f.read().split('"""')[1], "header must name the paper table row"
                     )
-                ljof = "ljof" in os.path.basename(path)
-                self.assertEqual(cfg.model.loss._target_ is DynamicStructureLoss, ljof)
-                self.assertEqual(len(cfg.train.hooks) == 1, ljof)
-                has_lja = cfg.dataloader.train.mapper.lja is not None
-                self.assertEqual(has_lja, ljof or "_lja" in os.path.basename(path))
+                name = os.path.basename(path)
+                ljof = "ljof" in name
+                self.assertIs(cfg.model.loss._target_, _expected_loss(name))
+                # a structure loss (DSL, Ke et al.) needs its λ hook; the plain MSE has none
+                self.assertEqual(len(cfg.train.hooks) == 1, _expected_loss(name) is not KeypointMSELoss)
                 if cfg.model.loss._target_ is KeypointMSELoss:
                     self.assertEqual(cfg.train.hooks, [])
+                occlusion = cfg.dataloader.train.mapper.lja
+                expected = _expected_occlusion(name, ljof)
+                self.assertEqual(None if occlusion is None else occlusion._target_, expected)
                 crowd = "crowdpose" in os.path.basename(path)
                 self.assertEqual(cfg.model.head.num_keypoints, 14 if crowd else 17)
                 self.assertTrue(cfg.train.init_checkpoint.startswith("https://"))
                 self.assertGreater(cfg.train.max_iter, 10000)
+
+
+LOSS_KEYS = {
+    KeypointMSELoss: {"loss_heatmap"},
+    DynamicStructureLoss: {"loss_heatmap", "loss_limb"},
+    StructureAwareLoss: {"loss_heatmap", "loss_structure"},
+}
+
+
+def _expected_loss(name):
+    if "ljof" in name:
+        return DynamicStructureLoss
+    return StructureAwareLoss if "structure_aware" in name else KeypointMSELoss
+
+
+def _expected_occlusion(name, ljof):
+    """The crop-space augmentation a leaf's name announces (``mapper.lja``'s target), or None."""
+    if ljof or "_lja" in name:
+        return LimbJointAugmentation
+    for part, cls in (
+        ("coarsedropout", CoarseDropout),
+        ("rtmpose_hole", CoarseDropout),
+        ("keypoint_dropout", KeypointCentredDropout),
+    ):
+        if part in name:
+            return cls
+    return None
 
 
 # published parameter counts (official HRNet repository lib/models/pose_hrnet.py, MMPose model configs),
@@ -121,7 +152,12 @@ class TestConfigsInstantiate(unittest.TestCase):
                 self.assertTrue(hasattr(evaluator, "process"))
                 # one training forward per (family, keypoint set, loss type), on a reduced network of
                 # the family (same output resolutions): the data config's targets fit the model's
-                sig = (_family(path), k, cfg.model.loss._target_)
+                # ... and per occlusion baseline (LJA's α/β grid shares one), so each reaches the loss
+                occlusion = cfg.dataloader.train.mapper.lja
+                if occlusion is not None:
+                    lja = occlusion._target_ is LimbJointAugmentation
+                    occlusion = LimbJointAugmentation if lja else str(occlusion)
+                sig = (_family(path), k, cfg.model.loss._target_, occlusion)
                 if sig in checked:
                     continue
                 checked.add(sig)
@@ -131,9 +167,7 @@ class TestConfigsInstantiate(unittest.TestCase):
                 model = instantiate(small.model).train()
                 with EventStorage(), torch.no_grad():
                     losses = model(batch)
-                # the file name, not the path: a clone folder named "ljof" must not change it
-                ljof = "ljof" in os.path.basename(path)
-                expected = {"loss_heatmap", "loss_limb"} if ljof else {"loss_heatmap"}
+                expected = LOSS_KEYS[cfg.model.loss._target_]
                 self.assertEqual(set(losses), expected)
                 self.assertTrue(all(torch.isfinite(v) for v in losses.values()), losses)
 

@@ -7,13 +7,19 @@ import tempfile
 import unittest
 
 import ljof  # noqa: F401  (compat shims before detectron2)
+import numpy as np
+import torch
 from detectron2.config import LazyConfig, instantiate
+from detectron2.utils.events import EventStorage
 
 from ljof.main_job.comparison import seed_statistics
 from ljof.main_job.figures import plot_summary
 from ljof.main_job.training import TrainingSettings
 from ljof.main_job.variants import (
     ABLATION_VARIANTS,
+    OCCLUSION_VARIANTS,
+    TABLE9_VARIANTS,
+    VARIANTS_BY_NAME,
     Run,
     alpha_beta_variant,
     lambda_max_variant,
@@ -23,6 +29,7 @@ from ljof.main_job.variants import (
     unique,
 )
 from tests.common import ROOT
+from tests.configs.fixture_data import point_config_at_fixtures
 
 
 def _load(variant):
@@ -41,6 +48,63 @@ class TestVariants(unittest.TestCase):
         self.assertEqual(type(instantiate(ljof_.model.loss)).__name__, "DynamicStructureLoss")
         self.assertFalse(lja.train.get("hooks"))
         self.assertEqual(len(ljof_.train.hooks), 1)
+
+    def test_table9_variants(self):
+        mse, sa_constant, sa_step, dsl = (_load(v) for v in TABLE9_VARIANTS)
+        for cfg in (mse, sa_constant, sa_step, dsl):  # every Table 9 row trains with LJA
+            self.assertEqual(cfg.dataloader.train.mapper.lja.alpha, 0.15)
+        self.assertEqual(type(instantiate(mse.model.loss)).__name__, "KeypointMSELoss")
+        for cfg, kind in ((sa_constant, "constant"), (sa_step, "step")):
+            self.assertEqual(type(instantiate(cfg.model.loss)).__name__, "StructureAwareLoss")
+            schedule = instantiate(cfg.train.hooks[0].schedule)
+            self.assertEqual(schedule.kind, kind)
+        self.assertEqual((instantiate(sa_constant.train.hooks[0].schedule)(0.0)), 1.0)
+        self.assertEqual((instantiate(sa_step.train.hooks[0].schedule)(0.0)), 0.0)
+
+    def test_occlusion_variants_take_ljas_place(self):
+        base, lja, coarse, hole, kpt = (_load(v) for v in OCCLUSION_VARIANTS)
+        kinds = [
+            type(instantiate(c.dataloader.train.mapper.lja)).__name__ for c in (lja, coarse, hole, kpt)
+        ]
+        self.assertEqual(
+            kinds,
+            ["LimbJointAugmentation", "CoarseDropout", "CoarseDropout", "KeypointCentredDropout"],
+        )
+        self.assertEqual(instantiate(coarse.dataloader.train.mapper.lja).num_holes, (1, 8))
+        self.assertEqual(instantiate(hole.dataloader.train.mapper.lja).num_holes, (1, 1))
+        for cfg in (coarse, hole, kpt):
+            self.assertEqual(type(instantiate(cfg.model.loss)).__name__, "KeypointMSELoss")
+            self.assertFalse(cfg.train.get("hooks"))
+        self.assertEqual(
+            set(VARIANTS_BY_NAME),
+            {v.name for v in (*ABLATION_VARIANTS, *TABLE9_VARIANTS, *OCCLUSION_VARIANTS)},
+        )
+
+    def test_one_batch_of_every_variant_reaches_the_loss(self):
+        """Each named variant's data (fixture images through its mapper, occlusion included) and model
+        (width 8) give its loss terms, finite, with λ = 1 where there is a structure term."""
+        expected = {"KeypointMSELoss": {"loss_heatmap"},
+                    "DynamicStructureLoss": {"loss_heatmap", "loss_limb"},
+                    "StructureAwareLoss": {"loss_heatmap", "loss_structure"}}  # fmt: skip
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        self.addCleanup(torch.set_num_threads, threads)
+        for name, variant in VARIANTS_BY_NAME.items():
+            with self.subTest(variant=name):
+                cfg = _load(variant)
+                point_config_at_fixtures(cfg, batch_size=2)
+                cfg.model.backbone.update(width=8, stem_channels=16)
+                np.random.seed(0)
+                batch = next(iter(instantiate(cfg.dataloader.train)))
+                self.assertEqual(tuple(batch[0]["image"].shape), (3, 128, 96))
+                torch.manual_seed(0)
+                model = instantiate(cfg.model).train()
+                if hasattr(model.loss, "lambda_limb"):
+                    model.loss.lambda_limb = 1.0  # as the λ hook sets it after the step
+                with EventStorage(), torch.no_grad():
+                    losses = model(batch)
+                self.assertEqual(set(losses), expected[type(model.loss).__name__])
+                self.assertTrue(all(torch.isfinite(v) and v > 0 for v in losses.values()), losses)
 
     def test_schedule_and_alpha_beta_overrides(self):
         cfg = _load(schedule_variant("exponential"))

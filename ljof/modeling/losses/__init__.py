@@ -2,3 +2,9 @@
 
 from .dsl import DynamicStructureLoss, limb_structure_matrix
 from .mse import KeypointMSELoss, weighted_heatmap_mse
+from .structure import HeatmapStructureLoss
+from .structure_aware import (
+    StructureAwareLoss,
+    skeleton_edges_from_metadata,
+    skeleton_structure_matrix,
+)

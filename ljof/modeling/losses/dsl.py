@@ -13,17 +13,17 @@
   :class:`ljof.engine.LimbLambdaHook` from a schedule of training progress.
 
 The structure maps are a fixed 0/1 matrix ``M`` of shape (J, K) (J = number of limb joints, 12) applied
-over the channel dimension with ``einsum``, so the loss does not depend on the heatmap resolution and
+over the channel dimension with ``einsum`` (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`,
+shared with Ke et al.'s structure-aware loss), so the loss does not depend on the heatmap resolution and
 works on every output of a multi-output head (SRPose).
 """
 
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Sequence
 
 import torch
-from torch import nn
 
-from .mse import weighted_heatmap_mse
+from .structure import HeatmapStructureLoss
 
 __all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
 
@@ -67,13 +67,16 @@ def limb_structure_matrix(limb_chains: Sequence[Sequence[int]], num_keypoints: i
     return torch.stack(rows)
 
 
-class DynamicStructureLoss(nn.Module):
-    """Weighted heatmap MSE plus λ × limb structure loss, on a list of outputs.
+class DynamicStructureLoss(HeatmapStructureLoss):
+    """Weighted heatmap MSE plus λ × limb structure loss, on a list of outputs
+    (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss` with the limb matrix).
 
     ``forward`` returns ``{"loss_heatmap": ..., "loss_limb": ...}``, each already multiplied by its
     weight (``loss_weight``; the limb term also by ``lambda_limb``), so detectron2's trainer sums them and
     both appear in the logs. With several outputs (a multi-stage head) each term is summed over them.
     """
+
+    structure_key = "loss_limb"
 
     def __init__(
         self,
@@ -94,83 +97,12 @@ class DynamicStructureLoss(nn.Module):
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
         """
-        super().__init__()
-        self.num_keypoints = int(num_keypoints)
-        self.lambda_limb = float(lambda_limb)
-        self.loss_weight = float(loss_weight)
-        self.use_target_weight = bool(use_target_weight)
-        # Not persistent: the matrix follows from the metadata, and a checkpoint of a model trained with
-        # DSL must have exactly the keys of the baseline's (no extra inference state).
-        self.register_buffer(
-            "structure_matrix",
-            limb_structure_matrix(limb_chains, self.num_keypoints),
-            persistent=False,
+        super().__init__(
+            structure_matrix=limb_structure_matrix(limb_chains, int(num_keypoints)),
+            lambda_limb=lambda_limb,
+            loss_weight=loss_weight,
+            use_target_weight=use_target_weight,
         )
-
-    def _check(self, i: int, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor):
-        if pred.dim() != 4 or pred.shape[1] != self.num_keypoints:
-            raise ValueError(
-                f"output {i}: expected predicted heatmaps (B, {self.num_keypoints}, h, w), "
-                f"got shape {tuple(pred.shape)}"
-            )
-        if target.shape != pred.shape:
-            raise ValueError(
-                f"output {i}: target shape {tuple(target.shape)} != prediction shape {tuple(pred.shape)}"
-            )
-        if weight is not None and tuple(weight.shape) != tuple(pred.shape[:2]):
-            raise ValueError(
-                f"output {i}: target weights must be (B, K) = {tuple(pred.shape[:2])}, "
-                f"got {tuple(weight.shape)}"
-            )
-
-    def forward(
-        self,
-        outputs: List[torch.Tensor],
-        targets: List[torch.Tensor],
-        weights: Optional[List[torch.Tensor]] = None,
-    ) -> Dict[str, torch.Tensor]:
-        """
-        Args:
-            outputs: predicted heatmaps, a list of (B, K, h_i, w_i) tensors (any resolutions).
-            targets: target heatmaps of the same shapes.
-            weights: per-joint target weights, a list of (B, K) tensors (ignored when
-                ``use_target_weight`` is False; may then be None).
-
-        Returns:
-            dict with scalar tensors ``loss_heatmap`` (loss_weight · Σ_i mean((P - G)^2 · w)) and
-            ``loss_limb`` (loss_weight · λ · Σ_i mean((M(w·P) - M(w·G))^2)).
-        """
-        if not isinstance(outputs, (list, tuple)) or not isinstance(targets, (list, tuple)):
-            raise TypeError(
-                "DynamicStructureLoss expects lists of heatmap tensors (one per output)"
-            )
-        if len(outputs) == 0 or len(outputs) != len(targets):
-            raise ValueError(f"got {len(outputs)} outputs and {len(targets)} targets")
-        if self.use_target_weight:
-            if weights is None or len(weights) != len(outputs):
-                raise ValueError(
-                    f"use_target_weight=True needs one (B, K) weight tensor per output, got {weights!r:.80}"
-                )
-        loss_hm = outputs[0].new_zeros(())
-        loss_limb = outputs[0].new_zeros(())
-        for i, (pred, target) in enumerate(zip(outputs, targets)):
-            weight = weights[i] if self.use_target_weight else None
-            self._check(i, pred, target, weight)
-            target = target.to(pred.dtype)
-            if weight is None:
-                w = pred.new_ones(pred.shape[:2])
-            else:
-                w = weight.to(pred.dtype)
-            w4 = w[:, :, None, None]
-            loss_hm = loss_hm + weighted_heatmap_mse(pred, target, w)
-            # (pred - target) summed through M equals M·pred - M·target: one einsum instead of two.
-            matrix = self.structure_matrix.to(dtype=pred.dtype)
-            diff = torch.einsum("jk,bkhw->bjhw", matrix, (pred - target) * w4)
-            loss_limb = loss_limb + (diff**2).mean()
-        return {
-            "loss_heatmap": loss_hm * self.loss_weight,
-            "loss_limb": loss_limb * (self.loss_weight * self.lambda_limb),
-        }
 
     def extra_repr(self) -> str:
         return (
