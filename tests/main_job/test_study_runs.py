@@ -54,16 +54,17 @@ class TestStudyRuns(unittest.TestCase):
 
 
 class TestOptions(unittest.TestCase):
-    def test_registered_variants_follow_the_module(self):
+    def test_registered_variants_are_the_registry(self):
+        self.assertEqual(set(registered_variants()), set(variants.VARIANTS_BY_NAME))
         self.assertEqual({"baseline", "lja", "ljof"} - set(registered_variants()), set())
         extra = Variant("probe_variant", "probe", "ljof.py", ("train.seed=1",))
-        variants.PROBE_VARIANT = extra
+        variants.VARIANTS_BY_NAME["probe_variant"] = extra
         try:
             self.assertIs(registered_variants()["probe_variant"], extra)
             args = _tool().parse_args(["--variants", "probe_variant", "baseline"])
             self.assertEqual(args.variants, ["probe_variant", "baseline"])
         finally:
-            del variants.PROBE_VARIANT
+            del variants.VARIANTS_BY_NAME["probe_variant"]
         self.assertNotIn("probe_variant", registered_variants())
 
     def test_study_option_checks(self):
