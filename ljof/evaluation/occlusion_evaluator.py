@@ -116,9 +116,7 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
                 )
             record = {
                 "image_id": int(out.get("image_id", inp["image_id"])),
-                "keypoints": _as_numpy(out["keypoints"])
-                .astype(np.float64)
-                .reshape(self._num_keypoints, 3),
+                "keypoints": self._instance_keypoints(out["keypoints"], inp.get("image_id")),
                 "bbox_score": float(out["bbox_score"]),
                 "area": float(out["bbox_area"]),
                 "annotation_id": inp.get("annotation_id"),

@@ -29,7 +29,7 @@ from .occlusion_gt import (
     visibility_subset,
 )
 from .occlusion_joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
-from .protocol import PredictionArrays, apply_protocol
+from .protocol import PredictionArrays, apply_protocol, check_predictions
 
 __all__ = ["VISIBILITY_FLAGS", "occlusion_metrics", "prepare_occlusion_inputs"]
 
@@ -134,6 +134,7 @@ def prepare_occlusion_inputs(
         [p["bbox_score"] for p in predictions],
         [p["area"] for p in predictions],
     )
+    check_predictions(arrays, k, source)
     results = apply_protocol(
         arrays,
         sigmas,

@@ -38,7 +38,8 @@ import numpy as np
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import find_person_category
 from .cocoeval_arrays import GroundTruthPeople, accumulate, match_results, summarize_keypoints
-from .keypoint_results import KeypointResults, check_results, stack_keypoint_lists
+from .json_files import read_json_list
+from .keypoint_results import KeypointResults, check_results, exact_ids, stack_keypoint_lists
 
 __all__ = [
     "COCO_METRIC_NAMES",
@@ -83,7 +84,9 @@ class KeypointGroundTruth:
         self.keypoint_set = keypoint_set
         self.person_category_id: int = person_category_id
         self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
-        self.image_ids = np.sort(np.asarray(coco.get_img_ids(), dtype=np.int64))
+        self.image_ids = np.sort(
+            exact_ids(coco.get_img_ids(), "id", f"ground truth {source}", "image")
+        )
         self.crowd_index: Optional[Dict[int, float]] = crowd_index
         self.source = source
 
@@ -117,6 +120,29 @@ def _open_gt(gt, source: str):
         return hotcoco.COCO(data)
     except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
         raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
+
+
+def _check_unique_ids(annotations: List[Dict], source: str) -> None:
+    """Every annotation id is unique.
+
+    Raises:
+        ValueError naming the file, the id and the two annotations' images: pycocotools looks people
+        up by id, so it scores one of them twice and loses the other.
+    """
+    ids = list(map(dict.get, annotations, repeat("id")))
+    if len(set(ids)) == len(ids):
+        return
+    seen = {}
+    for i, ann_id in enumerate(ids):
+        if ann_id in seen:
+            first = annotations[seen[ann_id]]
+            raise ValueError(
+                f"ground truth {source}: annotation id {ann_id!r} is used twice (annotations {seen[ann_id]} "
+                f"and {i} of the list, images {first.get('image_id')} and "
+                f"{annotations[i].get('image_id')}); pycocotools would score one person twice and lose "
+                "the other. Give every annotation a unique id."
+            )
+        seen[ann_id] = i
 
 
 def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, source: str):
@@ -155,9 +181,26 @@ def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, so
             f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
             + problem
         )
+    where = f"ground truth {source}"
+    counted = ~np.fromiter(map(dict.get, people, repeat("iscrowd"), repeat(0)), bool, count=n)
+    counted &= np.fromiter(map(itemgetter("num_keypoints"), people), np.int64, count=n) > 0
+    no_scale = np.flatnonzero(counted & ~(areas > 0))
+    if len(
+        no_scale
+    ):  # pycocotools divides by the area too: the OKS is ~0 (1 only for exact joints)
+        ann = people[int(no_scale[0])]
+        field = "bbox w x h" if keypoint_set == "crowdpose" else "area"
+        logger.warning(
+            f"{where}: {len(no_scale)} person annotations with labelled keypoints have {field} <= 0 "
+            f"(e.g. annotation {ann.get('id')}, image {ann.get('image_id')}); OKS divides by it, so "
+            "no prediction matches them (OKS ~0) and the AP counts them as missed, as in pycocotools. "
+            "Fix the file: set each person's area (e.g. its segmentation area or bbox w x h)."
+        )
     return GroundTruthPeople(
-        image_ids=np.fromiter(map(itemgetter("image_id"), people), np.int64, count=n),
-        ids=np.fromiter(map(itemgetter("id"), people), np.int64, count=n),
+        image_ids=exact_ids(
+            list(map(itemgetter("image_id"), people)), "image_id", where, "annotation"
+        ),
+        ids=exact_ids(list(map(itemgetter("id"), people)), "id", where, "annotation"),
         keypoints=keypoints,
         areas=areas,
         boxes=boxes,
@@ -195,8 +238,10 @@ def load_keypoint_gt(
         return gt
     source = source or (os.fspath(gt) if isinstance(gt, (str, os.PathLike)) else "(in memory)")
     coco = _open_gt(gt, source)
+    _check_unique_ids(coco.dataset["annotations"], source)
     for warning in coco.load_warnings:
-        logger.warning(f"{source}: {warning}")
+        if "duplicate annotation id" not in warning:  # an error above
+            logger.warning(f"{source}: {warning}")
     person_id, accepted = find_person_category(list(coco.cats.values()), source)
     required = ["keypoints", "num_keypoints"] + (
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
@@ -204,7 +249,9 @@ def load_keypoint_gt(
     people = [a for a in coco.dataset["annotations"] if a.get("category_id") == person_id]
     known = set(coco.get_img_ids())
     on_image = [a.get("image_id") in known for a in people]
-    if not all(on_image):  # pycocotools reads annotations through the image list: it never sees them
+    if not all(
+        on_image
+    ):  # pycocotools reads annotations through the image list: it never sees them
         outside = [a for a, inside in zip(people, on_image) if not inside]
         logger.warning(
             f"ground truth {source}: {len(outside)} person annotations have an image_id that is not "
@@ -249,7 +296,12 @@ def load_keypoint_gt(
 
 
 def checked_results(gt: KeypointGroundTruth, results, num_keypoints: int, source: str):
-    """:func:`~.keypoint_results.check_results` against this GT: a :class:`KeypointResults`."""
+    """:func:`~.keypoint_results.check_results` against this GT: a :class:`KeypointResults`
+    (``results`` may be a results json path, read by :func:`~.json_files.read_json_list`; ``source``
+    "results" then becomes the path)."""
+    if isinstance(results, (str, os.PathLike)):
+        source = os.fspath(results) if source == "results" else source
+        results = read_json_list(results, "results")
     return check_results(
         results,
         num_keypoints,
@@ -288,8 +340,9 @@ def _sigmas(sigmas, keypoint_set: str) -> List[float]:
 
 def _matches(gt: KeypointGroundTruth, results: KeypointResults, sigmas):
     return match_results(
-        gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas
-    )
+        gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas,
+        dt_areas=None if results.boxes is None else results.areas,
+    )  # fmt: skip
 
 
 def _coco_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
@@ -326,8 +379,9 @@ def coco_oks_ap(
     Args:
         gt: GT json path, parsed dict, COCO-API object or :class:`KeypointGroundTruth`.
         results: list of ``{"image_id", "keypoints": [x, y, score] * K, "score"}`` (``category_id``
-            optional: the GT's person id, or 1) or a :class:`~.keypoint_results.KeypointResults`,
-            scored as given (no rescoring, no NMS); not modified.
+            optional: the GT's person id, or 1; ``bbox`` sets the result areas, as ``loadRes``), a
+            results json path, or a :class:`~.keypoint_results.KeypointResults`, scored as given (no
+            rescoring, no NMS); not modified.
         sigmas: K OKS sigmas (default COCO-17).
         source: name of the results in error messages.
 
@@ -335,8 +389,8 @@ def coco_oks_ap(
         ``COCO_METRIC_NAMES`` -> percent (NaN: no GT in the range).
     """
     sigmas = _sigmas(sigmas, "coco")
-    gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
     with gc_paused():
+        gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
         return _coco_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 
@@ -352,8 +406,8 @@ def crowdpose_oks_ap(
         ``CROWDPOSE_METRIC_NAMES`` -> percent (NaN: no GT in that subset).
     """
     sigmas = _sigmas(sigmas, "crowdpose")
-    gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
     with gc_paused():
+        gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
         return _crowdpose_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 
