@@ -15,9 +15,10 @@ and break score ties by image id, then by order in ``results``, as the official 
 
 The engine is :mod:`.cocoeval_arrays`, pycocotools' keypoint evaluation computed on arrays (bit-identical
 OKS, the same matching, accumulation and summary; ``docs/evaluation.md`` has the measurements that chose
-it over hotcoco and faster-coco-eval). The GT json is parsed by hotcoco (Rust). The CrowdPose protocol is
-COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex subset, which is
-what crowdposetools computes.
+it over hotcoco and faster-coco-eval). The GT json is read by :func:`~.json_files.read_json`; a hotcoco
+index of it is built only for the paired bootstrap (:attr:`KeypointGroundTruth.coco`). The CrowdPose
+protocol is COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex
+subset, which is what crowdposetools computes.
 
 Values are **percent** (detectron2's ``COCOEvaluator`` convention), NaN where a range or subset has no
 ground truth (the tools' -1).
@@ -25,7 +26,6 @@ ground truth (the tools' -1).
 
 import contextlib
 import gc
-import json
 import logging
 import os
 from itertools import repeat
@@ -38,7 +38,7 @@ import numpy as np
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import find_person_category
 from .cocoeval_arrays import GroundTruthPeople, accumulate, match_results, summarize_keypoints
-from .json_files import read_json_list
+from .json_files import read_json, read_json_list
 from .keypoint_results import KeypointResults, check_results, exact_ids, stack_keypoint_lists
 
 __all__ = [
@@ -66,7 +66,7 @@ class KeypointGroundTruth:
     """A GT keypoint json, parsed once and checked for what the protocol needs.
 
     Attributes:
-        coco: the ``hotcoco.COCO`` index (CrowdPose: GT ``area`` already w x h x 0.53).
+        data: the COCO-format dict (as parsed; not modified).
         people: the person annotations as arrays (:class:`~.cocoeval_arrays.GroundTruthPeople`, json
             order; CrowdPose: ``areas`` = w x h x 0.53).
         keypoint_set: ``"coco"`` or ``"crowdpose"``.
@@ -77,36 +77,45 @@ class KeypointGroundTruth:
         source: the file name (or a description) used in messages.
     """
 
-    def __init__(self, coco, people, keypoint_set, person_category_id, accepted_category_ids, source,
-                 crowd_index=None):  # fmt: skip
-        self.coco = coco
+    def __init__(self, data, people, keypoint_set, person_category_id, accepted_category_ids, source,
+                 image_ids, crowd_index=None):  # fmt: skip
+        self.data = data
         self.people: GroundTruthPeople = people
         self.keypoint_set = keypoint_set
         self.person_category_id: int = person_category_id
         self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
-        self.image_ids = np.sort(
-            exact_ids(coco.get_img_ids(), "id", f"ground truth {source}", "image")
-        )
+        self.image_ids = np.sort(np.asarray(image_ids, dtype=np.int64))
         self.crowd_index: Optional[Dict[int, float]] = crowd_index
         self.source = source
+        self._coco = None
+
+    @property
+    def coco(self):
+        """A ``hotcoco.COCO`` index of :attr:`data`, built on first use (the paired bootstrap's
+        engine; CrowdPose: GT ``area`` set to w x h x 0.53, as :attr:`people`)."""
+        if self._coco is None:
+            try:
+                coco = hotcoco.COCO(self.data)
+            except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+                raise ValueError(
+                    f"ground truth {self.source}: hotcoco cannot index it ({e})"
+                ) from e
+            if self.keypoint_set == "crowdpose" and len(self.people):
+                coco.update_anns(ids=self.people.ids, area=self.people.areas)
+            self._coco = coco
+        return self._coco
 
 
-def _open_gt(gt, source: str):
-    """A ``hotcoco.COCO`` from a path, a dict or a COCO-API object (anything with ``.dataset``)."""
+def _gt_dict(gt, source: str) -> Dict:
+    """The COCO-format dict of a path (read by :func:`~.json_files.read_json`), a dict or a COCO-API
+    object (anything with ``.dataset``).
+
+    Raises:
+        FileNotFoundError, TypeError, ValueError naming the file: not json, not a dict, no ``images``,
+        ``annotations`` or ``categories`` list.
+    """
     if isinstance(gt, (str, os.PathLike)):
-        if not os.path.isfile(gt):
-            raise FileNotFoundError(f"ground-truth json {gt} does not exist")
-        try:
-            return hotcoco.COCO(os.fspath(gt))  # parsed in Rust
-        except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
-            # hotcoco's file reader checks fields the evaluation never reads (e.g. OCHuman's
-            # info.year is a string); Python's reader is slower but takes any valid json.
-            logger.debug(f"hotcoco could not read {gt} ({e}); reading it with the json module")
-        try:
-            with open(gt) as f:
-                data = json.load(f)
-        except ValueError as e:
-            raise ValueError(f"ground-truth json {gt}: not valid json ({e})") from e
+        data = read_json(gt, "ground-truth json")
     else:
         data = gt if isinstance(gt, dict) else getattr(gt, "dataset", None)
     if not isinstance(data, dict):
@@ -114,12 +123,13 @@ def _open_gt(gt, source: str):
             f"ground truth {source}: expected a json path, a dict or a COCO object, got {type(gt)}"
         )
     for key in ("images", "annotations", "categories"):
-        if key not in data:
+        if not isinstance(data.get(key), list):
             raise ValueError(f"ground truth {source}: no '{key}' list (not a COCO-format file)")
-    try:
-        return hotcoco.COCO(data)
-    except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
-        raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
+    for key in ("images", "annotations", "categories"):
+        bad = next((i for i, x in enumerate(data[key]) if not isinstance(x, dict)), None)
+        if bad is not None:
+            raise ValueError(f"ground truth {source}: {key}[{bad}] is not a json object")
+    return data
 
 
 def _check_unique_ids(annotations: List[Dict], source: str) -> None:
@@ -237,17 +247,18 @@ def load_keypoint_gt(
             )
         return gt
     source = source or (os.fspath(gt) if isinstance(gt, (str, os.PathLike)) else "(in memory)")
-    coco = _open_gt(gt, source)
-    _check_unique_ids(coco.dataset["annotations"], source)
-    for warning in coco.load_warnings:
-        if "duplicate annotation id" not in warning:  # an error above
-            logger.warning(f"{source}: {warning}")
-    person_id, accepted = find_person_category(list(coco.cats.values()), source)
+    data = _gt_dict(gt, source)
+    images = data["images"]
+    image_ids = exact_ids(
+        list(map(dict.get, images, repeat("id"))), "id", f"ground truth {source}", "image"
+    )
+    _check_unique_ids(data["annotations"], source)
+    person_id, accepted = find_person_category(data["categories"], source)
     required = ["keypoints", "num_keypoints"] + (
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
     )
-    people = [a for a in coco.dataset["annotations"] if a.get("category_id") == person_id]
-    known = set(coco.get_img_ids())
+    people = [a for a in data["annotations"] if a.get("category_id") == person_id]
+    known = set(image_ids.tolist())
     on_image = [a.get("image_id") in known for a in people]
     if not all(
         on_image
@@ -279,20 +290,19 @@ def load_keypoint_gt(
         )
     crowd_index = None
     if keypoint_set == "crowdpose":
-        images = coco.imgs
-        missing = [i for i, img in images.items() if img.get("crowdIndex") is None]
+        by_id = dict(zip(image_ids.tolist(), images))  # a repeated id: the last entry, as the tools
+        missing = [i for i, img in by_id.items() if img.get("crowdIndex") is None]
         if missing:
             raise ValueError(
-                f"ground truth {source}: {len(missing)} of {len(images)} images have no 'crowdIndex' "
+                f"ground truth {source}: {len(missing)} of {len(by_id)} images have no 'crowdIndex' "
                 f"(e.g. image id {missing[0]}); the CrowdPose protocol needs it for the easy/medium/"
                 "hard split. Use the CrowdPose annotation files that carry it "
                 "(mmpose_crowdpose_*.json / crowdpose_*.json)."
             )
-        crowd_index = {i: float(img["crowdIndex"]) for i, img in images.items()}
+        crowd_index = {i: float(img["crowdIndex"]) for i, img in by_id.items()}
     arrays = _people_arrays(people, num_keypoints, keypoint_set, source)
-    if keypoint_set == "crowdpose" and people:  # the same scale for hotcoco (the paired bootstrap)
-        coco.update_anns(ids=arrays.ids, area=arrays.areas)
-    return KeypointGroundTruth(coco, arrays, keypoint_set, person_id, accepted, source, crowd_index)
+    return KeypointGroundTruth(data, arrays, keypoint_set, person_id, accepted, source,
+                               np.unique(image_ids), crowd_index)  # fmt: skip
 
 
 def checked_results(gt: KeypointGroundTruth, results, num_keypoints: int, source: str):
