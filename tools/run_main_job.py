@@ -45,7 +45,7 @@ from detectron2.utils.logger import setup_logger  # noqa: E402
 
 from ljof.checkpoint import PoseCheckpointer  # noqa: E402
 from ljof.data import get_topdown_dataset  # noqa: E402
-from ljof.evaluation.occlusion_robustness import robustness_curve  # noqa: E402
+from ljof.analysis.robustness_curve import robustness_curve  # noqa: E402
 from ljof.main_job.comparison import (  # noqa: E402
     SPLIT_METRICS,
     left_right_swap_rate,

@@ -15,9 +15,9 @@ from typing import Dict, List, Mapping, Sequence
 
 import numpy as np
 
-from .occlusion_gt import annotation_keypoints, evaluated_annotations
-from .oks import oks_iou
-from .oks_ap import CROWDPOSE_AREA_FACTOR
+from .gt import annotation_keypoints, evaluated_annotations
+from ..oks import oks_iou
+from ..oks_ap import CROWDPOSE_AREA_FACTOR
 
 __all__ = [
     "VISIBILITY_FLAGS",
@@ -129,7 +129,7 @@ def per_joint_localisation(
     """Per joint type and visibility: count, mean similarity and fraction with similarity >= 0.5.
 
     Args:
-        gt: GT dict; its evaluated annotations (:func:`~.occlusion_gt.evaluated_annotations`) are scored.
+        gt: GT dict; its evaluated annotations (:func:`~.gt.evaluated_annotations`) are scored.
         predicted_xy: annotation id -> (K, 2) predicted keypoints px; a person without an entry scores 0.
         keypoint_set, sigmas, keypoint_names: the keypoint set.
 

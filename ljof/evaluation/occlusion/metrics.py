@@ -3,10 +3,10 @@ by visibility, and AP by person occlusion level. All figures in percent (as dete
 
 Every AP / AR is the standard OKS evaluation (:func:`ljof.evaluation.compute_oks_ap`: pycocotools'
 statistics for COCO / OCHuman, crowdposetools' for CrowdPose) of the protocol's results (rescoring and
-OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against a GT copy from :mod:`.occlusion_gt`; the one
+OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against a GT copy from :mod:`.gt`; the one
 call into it is :func:`_oks_ap_percent`.
 
-The per-joint localisation is :mod:`.occlusion_joints`.
+The per-joint localisation is :mod:`.joints`.
 """
 
 from collections import OrderedDict
@@ -14,9 +14,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
-from .oks_ap import compute_oks_ap
-from .occlusion_gt import (
+from ...data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
+from ..oks_ap import compute_oks_ap
+from .gt import (
     MAX_IOU_BUCKETS,
     OCCLUDED_FRACTION_BUCKETS,
     assign_buckets,
@@ -28,8 +28,8 @@ from .occlusion_gt import (
     restrict_to,
     visibility_subset,
 )
-from .occlusion_joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
-from .protocol import PredictionArrays, apply_protocol, check_predictions
+from .joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
+from ..protocol import PredictionArrays, apply_protocol, check_predictions
 
 __all__ = ["VISIBILITY_FLAGS", "occlusion_metrics", "prepare_occlusion_inputs"]
 

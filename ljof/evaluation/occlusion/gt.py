@@ -1,6 +1,6 @@
 """Ground-truth copies and person-level occlusion measures for the occlusion analysis.
 
-Every AP of :mod:`ljof.evaluation.occlusion_metrics` is the standard OKS AP evaluated against a *copy* of
+Every AP of :mod:`ljof.evaluation.occlusion.metrics` is the standard OKS AP evaluated against a *copy* of
 the GT json (a dict) built here:
 
 * :func:`visibility_subset`: joints whose flag is not the chosen one get ``[0, 0, 0]`` and
