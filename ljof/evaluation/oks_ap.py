@@ -25,6 +25,7 @@ ground truth (the tools' -1).
 """
 
 import contextlib
+import copy
 import gc
 import logging
 import os
@@ -47,6 +48,7 @@ __all__ = [
     "CROWD_INDEX_THRESHOLDS",
     "KeypointGroundTruth",
     "load_keypoint_gt",
+    "with_person_keypoints",
     "coco_oks_ap",
     "crowdpose_oks_ap",
     "compute_oks_ap",
@@ -92,7 +94,13 @@ class KeypointGroundTruth:
     @property
     def coco(self):
         """A ``hotcoco.COCO`` index of :attr:`data`, built on first use (the paired bootstrap's
-        engine; CrowdPose: GT ``area`` set to w x h x 0.53, as :attr:`people`)."""
+        engine; CrowdPose: GT ``area`` set to w x h x 0.53, as :attr:`people`).
+
+        Raises:
+            ValueError for a subset made by :func:`with_person_keypoints` (it has no json of its own).
+        """
+        if self.data is None:
+            raise ValueError(f"ground truth {self.source}: a keypoint subset has no hotcoco index")
         if self._coco is None:
             try:
                 coco = hotcoco.COCO(self.data)
@@ -104,6 +112,47 @@ class KeypointGroundTruth:
                 coco.update_anns(ids=self.people.ids, area=self.people.areas)
             self._coco = coco
         return self._coco
+
+
+def with_person_keypoints(gt: KeypointGroundTruth, keypoints: np.ndarray) -> KeypointGroundTruth:
+    """``gt`` with its people's keypoints replaced: a subset of joints or of people as a mask over the
+    parsed GT (no copy of the json, no second parse), as the occlusion analysis scores it.
+
+    Args:
+        gt: a parsed GT; keypoints: (G, K, 3) float64 [x, y, v] in ``gt.people`` order. ``num_keypoints``
+            is recounted as the joints with v > 0, so a person left with none is ignored by the OKS
+            evaluation (pycocotools ``_prepare``) and a result matched to it is neither a TP nor an FP.
+
+    Returns:
+        a :class:`KeypointGroundTruth` that shares everything else with ``gt`` (no hotcoco index).
+
+    Raises:
+        ValueError: ``keypoints`` of another shape than ``gt.people.keypoints``; a person left without a
+        labelled joint and without a ``bbox`` (pycocotools would score results against its box).
+    """
+    people = gt.people
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if keypoints.shape != people.keypoints.shape:
+        raise ValueError(
+            f"ground truth {gt.source}: keypoints {keypoints.shape} for people "
+            f"{people.keypoints.shape}"
+        )
+    labelled = (keypoints[..., 2] > 0).sum(axis=1)
+    no_box = np.flatnonzero((labelled == 0) & np.isnan(people.boxes).any(axis=1))
+    if len(no_box):
+        i = int(no_box[0])
+        raise ValueError(
+            f"ground truth {gt.source}: annotation {int(people.ids[i])} (image "
+            f"{int(people.image_ids[i])}) has no labelled keypoint and no 'bbox' (results are scored "
+            "against its box)"
+        )
+    subset = copy.copy(gt)
+    subset.data, subset._coco = None, None
+    subset.people = GroundTruthPeople(
+        image_ids=people.image_ids, ids=people.ids, keypoints=keypoints, areas=people.areas,
+        boxes=people.boxes, iscrowd=people.iscrowd, num_keypoints=labelled,
+    )  # fmt: skip
+    return subset
 
 
 def _gt_dict(gt, source: str) -> Dict:
