@@ -175,8 +175,8 @@ def _gt_dict(gt, source: str) -> Dict:
         if not isinstance(data.get(key), list):
             raise ValueError(f"ground truth {source}: no '{key}' list (not a COCO-format file)")
     for key in ("images", "annotations", "categories"):
-        bad = next((i for i, x in enumerate(data[key]) if not isinstance(x, dict)), None)
-        if bad is not None:
+        if not set(map(type, data[key])) <= {dict}:  # one C-level pass; the loop names the item
+            bad = next(i for i, x in enumerate(data[key]) if not isinstance(x, dict))
             raise ValueError(f"ground truth {source}: {key}[{bad}] is not a json object")
     return data
 

@@ -12,7 +12,12 @@ import torch
 from detectron2.structures import Boxes, Instances
 
 from ljof.data.datasets import register_keypoint_dataset
-from ljof.evaluation import OcclusionEvaluator, TopDownKeypointEvaluator, coco_oks_ap
+from ljof.evaluation import (
+    OcclusionEvaluator,
+    TopDownKeypointEvaluator,
+    coco_oks_ap,
+    load_keypoint_gt,
+)
 from tests.common import fixture_path, unique_name
 from tests.evaluation.test_protocol import COCO_JSON, gt_predictions
 
@@ -56,6 +61,14 @@ class TestGroundTruth(unittest.TestCase):
                 rf"5 of the list, images {first['image_id']} and {second['image_id']}\)",
             ):
                 coco_oks_ap(path, [])
+
+    def test_items_that_are_not_objects(self):
+        gt = _gt()
+        gt["images"].insert(2, 7)
+        with self.assertRaisesRegex(
+            ValueError, r"ground truth mine: images\[2\] is not a json object"
+        ):
+            load_keypoint_gt(gt, "coco", source="mine")
 
     def test_people_with_keypoints_and_no_area_warn(self):
         gt = _gt()
