@@ -37,6 +37,8 @@ setup(
         # against pycocotools / crowdposetools is tested with this version
         "hotcoco==1.3.0",
         "xtcocotools>=1.12",
+        # results / predictions json reader of the evaluation (C, ~4x the json module, same values)
+        "msgspec==0.22.0",
         "fvcore",
         "omegaconf>=2.1",
         "matplotlib",

@@ -28,6 +28,16 @@ as measured to choose the engine. ``--stages`` times the steps of ``evaluate_key
 by one (median of ``--repeats``): GT parsing and checks, prediction parsing, rescoring, OKS-NMS,
 ``apply_protocol`` (rescoring + OKS-NMS), and the OKS AP step.
 
+``from_file`` (COCO row, ``--from-file-rounds`` rounds, default 3): the whole evaluation from a results
+file, as a user with a results json runs it: the LJOF-scored results written to a json file (77 MB for
+the default set), then each tool parses the GT json and that file, evaluates, accumulates and
+summarizes: LJOF (``coco_oks_ap(gt_json, results_json)``), pycocotools, hotcoco, and, when installed
+(benchmark-only, ``pip install faster-coco-eval==1.8.0 ultrafast-pycocotools==0.1.14``),
+faster-coco-eval and ultrafast-pycocotools; each tool once per round in a rotating order, with Python's
+garbage collector on as in a fresh process. It reports each tool's median seconds and its max |diff| to
+pycocotools' statistics, and the medians of the per-round ratios ``pycocotools / LJOF`` (target >= 10)
+and ``LJOF / hotcoco`` (target <= 2). ``--skip-crowdpose`` runs the COCO row only.
+
 The CrowdPose row does the same on a CrowdPose-format GT (14 keypoints, ``crowdIndex``, no ``area``)
 against xtcocotools ``keypoints_crowd`` (``use_area=False``) with its 4-decimal rounding of APE/APM/APH
 switched off; on these predictions (no all-zero keypoint scores) it computes crowdposetools' numbers.
@@ -38,6 +48,7 @@ Ends with one JSON line of the figures.
 import argparse
 import contextlib
 import copy
+import gc
 import io
 import json
 import logging
@@ -235,6 +246,122 @@ def backend_times(gt_json: str, results, sigmas, reference):
     return rows
 
 
+def _from_file_tools(gt_json: str, results_json: str, sigmas):
+    """name -> a function that runs one tool's whole evaluation from the two files (parse the GT and
+    the results file, evaluate, accumulate, summarize) and returns its 10 statistics (fractions);
+    tools that are not installed are left out (faster-coco-eval and ultrafast-pycocotools are
+    benchmark-only: ``pip install faster-coco-eval==1.8.0 ultrafast-pycocotools==0.1.14``)."""
+    import hotcoco
+
+    from ljof.evaluation import coco_oks_ap
+
+    def ljof_run():
+        stats = coco_oks_ap(gt_json, results_json, sigmas=sigmas)
+        return [stats[n] / 100.0 if stats[n] == stats[n] else -1.0 for n in COCO_METRIC_NAMES]
+
+    def pycocotools_style(module):
+        def run():
+            coco, cocoeval = (__import__(f"{module}.{m}", fromlist=["x"]) for m in ("coco", "cocoeval"))
+            gt = coco.COCO(gt_json)
+            ev = cocoeval.COCOeval(gt, gt.loadRes(results_json), "keypoints")
+            ev.params.kpt_oks_sigmas = np.asarray(sigmas)
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            return ev.stats
+
+        return run
+
+    def hotcoco_run():
+        gt = hotcoco.COCO(gt_json)
+        ev = hotcoco.COCOeval(gt, gt.load_res(results_json), "keypoints")
+        ev.params.kpt_oks_sigmas = list(sigmas)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    def faster_run():
+        from faster_coco_eval import COCO, COCOeval_faster
+
+        gt = COCO(gt_json)
+        ev = COCOeval_faster(gt, gt.loadRes(results_json), "keypoints", kpt_oks_sigmas=list(sigmas))
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats
+
+    tools = {"ljof": ljof_run, "pycocotools": pycocotools_style("pycocotools"),
+             "hotcoco": hotcoco_run}  # fmt: skip
+    for name, module, run in (
+        ("faster-coco-eval", "faster_coco_eval", faster_run),
+        ("ultrafast-pycocotools", "ultrafast_pycocotools", pycocotools_style("ultrafast_pycocotools")),
+    ):
+        try:
+            __import__(module)
+        except ImportError:
+            logger.info(f"{name} is not installed; left out of the from-file comparison")
+            continue
+        tools[name] = run
+    return tools
+
+
+def from_file_times(gt_json: str, results, sigmas, rounds: int):
+    """The whole evaluation from a results file, every tool once per round in a rotating order
+    (interleaved: the rounds compare times taken within seconds of each other on a shared machine).
+
+    Returns:
+        per tool: median seconds, all runs, max |diff| of its statistics to pycocotools' (AP points);
+        ``ratio_pycocotools_over_ljof`` / ``ratio_ljof_over_hotcoco``: medians over the rounds of the
+        per-round ratios, and the ratios of each round.
+    """
+    results_json = os.path.join(os.path.dirname(gt_json), "results.json")
+    with open(results_json, "w") as f:
+        json.dump(results, f)
+    tools = _from_file_tools(gt_json, results_json, sigmas)
+    names = list(tools)
+    times = {n: [] for n in names}
+    stats = {}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            with contextlib.redirect_stdout(io.StringIO()), gc_enabled():
+                start = time.perf_counter()
+                out = tools[name]()
+                times[name].append(time.perf_counter() - start)
+            stats[name] = [100.0 * float(v) for v in out[: len(COCO_METRIC_NAMES)]]
+    ref = stats["pycocotools"]
+    rows = {
+        name: {
+            "s": round(statistics.median(times[name]), 3),
+            "runs_s": [round(t, 3) for t in times[name]],
+            "max_abs_diff": max(
+                abs(a - b) for a, b in zip(stats[name], ref) if not (a < 0 and b < 0)
+            ),
+        }
+        for name in names
+    }
+    over_ljof = [p / o for p, o in zip(times["pycocotools"], times["ljof"])]
+    over_hot = [o / h for o, h in zip(times["ljof"], times["hotcoco"])]
+    rows["ratio_pycocotools_over_ljof"] = round(statistics.median(over_ljof), 2)
+    rows["ratio_pycocotools_over_ljof_runs"] = [round(v, 2) for v in over_ljof]
+    rows["ratio_ljof_over_hotcoco"] = round(statistics.median(over_hot), 2)
+    rows["ratio_ljof_over_hotcoco_runs"] = [round(v, 2) for v in over_hot]
+    rows["results_file_mb"] = round(os.path.getsize(results_json) / 2**20, 1)
+    return rows
+
+
+@contextlib.contextmanager
+def gc_enabled():
+    """Python's garbage collector on, as in a fresh process (every tool runs under the same setting)."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()
+
+
 def stage_times(gt_json: str, preds, keypoint_set: str, sigmas, repeats: int):
     """Seconds (median of ``repeats``) of each step of ``evaluate_keypoint_predictions`` with the
     protocol's defaults (rescoring, OKS-NMS at 0.9), timed one after the other as it runs them."""
@@ -299,7 +426,7 @@ def evaluator_run(gt_json: str, preds, keypoint_set: str):
 
 def bench(
     keypoint_set: str, num_images: int, per_image: int, repeats: int, seed: int, backends, stages,
-    reference_repeats: int,
+    reference_repeats: int, from_file_rounds: int = 0,
 ):  # fmt: skip
     rng = np.random.default_rng(seed)
     meta = get_keypoint_set_metadata(keypoint_set)
@@ -332,6 +459,11 @@ def bench(
             ratios.append(reference_runs[-1][0] / statistics.median(before))
         ref_s, ref = statistics.median(r[0] for r in reference_runs), reference_runs[0][1]
         engines = backend_times(gt_json, results, sigmas, ref) if backends else None
+        from_file = (
+            from_file_times(gt_json, results, sigmas, from_file_rounds)
+            if from_file_rounds and keypoint_set == "coco"
+            else None
+        )
         steps = stage_times(gt_json, preds, keypoint_set, sigmas, repeats) if stages else None
     diffs = [
         abs(got[n] - want[n])
@@ -365,6 +497,14 @@ def bench(
         row["engines_alone"] = engines
     if steps is not None:
         row["stages_s"] = steps
+    if from_file is not None:
+        row["from_file"] = from_file
+        logger.info(
+            f"{keypoint_set} from a results file ({from_file['results_file_mb']} MB): "
+            + ", ".join(f"{n} {v['s']:.3f} s" for n, v in from_file.items() if isinstance(v, dict))
+            + f"; pycocotools / LJOF {from_file['ratio_pycocotools_over_ljof']}x, LJOF / hotcoco "
+            f"{from_file['ratio_ljof_over_hotcoco']}x (medians of per-round ratios)"
+        )  # fmt: skip
     logger.info(
         f"{keypoint_set}: evaluator.evaluate() {evaluator_s:.3f} s (first call {first_s:.3f} s), from "
         f"prediction dicts {ljof_s:.3f} s vs {row['reference']} {ref_s:.3f} s (load + evaluate): "
@@ -390,6 +530,13 @@ def main():
     parser.add_argument(
         "--stages", action="store_true", help="also time the steps of the evaluation one by one"
     )
+    parser.add_argument(
+        "--from-file-rounds",
+        type=int,
+        default=3,
+        help="rounds of the from-file comparison (COCO row; 0: skip), each tool once per round",
+    )
+    parser.add_argument("--skip-crowdpose", action="store_true", help="only the COCO row")
     args = parser.parse_args()
     setup_logger(name="ljof")
     logging.getLogger("ljof.evaluation").setLevel(logging.WARNING)
@@ -404,8 +551,9 @@ def main():
             args.backends,
             args.stages,
             args.reference_repeats,
+            args.from_file_rounds,
         ),
-        "crowdpose": bench(
+        "crowdpose": None if args.skip_crowdpose else bench(
             "crowdpose",
             args.crowdpose_images,
             args.instances_per_image,
@@ -416,6 +564,8 @@ def main():
             args.reference_repeats,
         ),  # fmt: skip
         "target_speedup": 20,
+        "target_from_file": "pycocotools / LJOF >= 10, LJOF / hotcoco <= 2",
+        "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }

@@ -46,14 +46,11 @@ from ljof.data import get_topdown_dataset  # noqa: E402
 from ljof.data.datasets import add_register_argument, register_from_specs  # noqa: E402
 from ljof.engine import build_topdown_test_loader  # noqa: E402
 from ljof.evaluation import OcclusionEvaluator, predictions_to_arrays  # noqa: E402
-from ljof.evaluation.occlusion_metrics import occlusion_metrics  # noqa: E402
-from ljof.evaluation.occlusion_plots import plot_per_joint, plot_robustness  # noqa: E402
-from ljof.evaluation.occlusion_report import format_curve, format_report  # noqa: E402
-from ljof.evaluation.occlusion_robustness import (  # noqa: E402
-    DEFAULT_ALPHAS,
-    DEFAULT_BETA,
-    robustness_curve,
-)
+from ljof.evaluation.occlusion.metrics import occlusion_metrics  # noqa: E402
+from ljof.analysis.occlusion_plots import plot_per_joint, plot_robustness  # noqa: E402
+from ljof.analysis.occlusion_report import format_curve, format_report  # noqa: E402
+from ljof.analysis.robustness_curve import robustness_curve  # noqa: E402
+from ljof.data.block_occlusion import DEFAULT_ALPHAS, DEFAULT_BETA  # noqa: E402
 
 logger = logging.getLogger("ljof.tools.analyze_occlusion")
 

@@ -28,6 +28,7 @@ from detectron2.utils.logger import create_small_table, setup_logger
 
 from ljof.data.datasets import add_register_argument, register_from_specs
 from ljof.evaluation import evaluate_keypoint_predictions
+from ljof.evaluation.json_files import read_json_list
 
 logger = logging.getLogger("ljof.tools.evaluate_keypoints")
 
@@ -72,10 +73,10 @@ def main(argv=None) -> dict:
         keypoint_set = args.keypoint_set or meta.get("keypoint_set", "coco")
     else:
         gt_json, keypoint_set = args.gt_json, args.keypoint_set or "coco"
-    with open(args.predictions) as f:
-        predictions = json.load(f)
-    if not isinstance(predictions, list):
-        raise SystemExit(f"{args.predictions}: expected a json list of predictions")
+    try:
+        predictions = read_json_list(args.predictions, "predictions")
+    except (OSError, ValueError) as e:
+        raise SystemExit(str(e)) from e
     metrics = evaluate_keypoint_predictions(
         predictions,
         gt_json,

@@ -58,6 +58,10 @@ def _cpu_worker(
     comm.synchronize()
     try:
         main_func(*args)
+        # Every rank finishes before any closes its gloo connections: a rank that returned early (e.g.
+        # an evaluator's non-main rank after the gather) would otherwise close pairs that a peer's gloo
+        # threads still read, which can abort that peer (SIGABRT) at exit.
+        comm.synchronize()
     finally:
         dist.destroy_process_group()
 

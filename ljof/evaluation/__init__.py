@@ -20,7 +20,7 @@ from .protocol import (
     rescore_by_keypoints,
 )
 from .topdown_evaluator import TopDownKeypointEvaluator
-from .occlusion_evaluator import OcclusionEvaluator
+from .occlusion import OcclusionEvaluator
 
 __all__ = [
     "COCO_METRIC_NAMES",

@@ -32,9 +32,9 @@ from .oks_ap import (
     gc_paused,
     load_keypoint_gt,
 )
-from .occlusion_metrics import prepare_occlusion_inputs
-from .occlusion_gt import evaluated_annotations, visibility_subset
-from .occlusion_joints import VISIBILITY_FLAGS
+from .occlusion.metrics import prepare_occlusion_inputs
+from .occlusion.gt import evaluated_annotations, visibility_subset
+from .occlusion.joints import VISIBILITY_FLAGS
 
 __all__ = ["BOOTSTRAP_METRICS", "paired_bootstrap", "paired_occlusion_bootstrap"]
 
@@ -153,14 +153,14 @@ def paired_occlusion_bootstrap(
 ) -> "OrderedDict[str, OrderedDict]":
     """:func:`paired_bootstrap` of the occlusion analysis' AP: over all joints (``"overall"``), the
     visible joints (GT v = 2) and the occluded joints (v = 1), as
-    :func:`~ljof.evaluation.occlusion_metrics.occlusion_metrics` defines them.
+    :func:`~ljof.evaluation.occlusion.metrics.occlusion_metrics` defines them.
 
     Args:
         predictions_a, predictions_b: per-instance predictions of the two models, in
-            :func:`~ljof.evaluation.occlusion_metrics.occlusion_metrics`' format; joints covered by
+            :func:`~ljof.evaluation.occlusion.metrics.occlusion_metrics`' format; joints covered by
             synthetic blocks (``occluded_joints``) must be the same for both.
         gt: COCO-format GT dict; the other arguments as :func:`paired_bootstrap` and
-            :func:`~ljof.evaluation.occlusion_metrics.occlusion_metrics`.
+            :func:`~ljof.evaluation.occlusion.metrics.occlusion_metrics`.
 
     Returns:
         ``{"overall" | "visible" | "occluded": {metric: interval}}`` (a subset without people is left

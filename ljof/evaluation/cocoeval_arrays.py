@@ -158,6 +158,7 @@ def match_results(
     dt_keypoints: np.ndarray,
     dt_scores: np.ndarray,
     sigmas: Sequence[float],
+    dt_areas: Optional[np.ndarray] = None,
 ) -> ImageMatches:
     """pycocotools ``evaluate()`` (``computeOks`` + ``evaluateImg`` for every image and area range).
 
@@ -167,6 +168,8 @@ def match_results(
             [x, y, score] px; dt_scores: (N,) float64; results in their original order (which breaks
             score ties, as in pycocotools).
         sigmas: K OKS sigmas.
+        dt_areas: (N,) px^2 the results' areas as ``loadRes`` sets them (``bbox`` w x h, see
+            :attr:`~.keypoint_results.KeypointResults.areas`); None: the keypoints' extent.
 
     Returns:
         :class:`ImageMatches`.
@@ -177,7 +180,9 @@ def match_results(
     dt_image = np.searchsorted(image_ids, dt_image_ids)
     same = dt_image[1:] == dt_image[:-1]
     if (np.diff(dt_image) >= 0).all() and (dt_scores[1:][same] <= dt_scores[:-1][same]).all():
-        order = np.arange(len(dt_image))  # sorted already (the protocol's results): stable = identity
+        order = np.arange(
+            len(dt_image)
+        )  # sorted already (the protocol's results): stable = identity
     else:
         order = image_score_order(dt_image, dt_scores)
     dt_image = dt_image[order]
@@ -189,10 +194,12 @@ def match_results(
     ys = np.ascontiguousarray(dt_keypoints[:, :, 1][order])
     dt_scores = dt_scores[order]
     num_dt = len(order)
-    # loadRes: a keypoint result's area is its keypoints' extent, all joints
     xs_t, ys_t = xs.T.copy(), ys.T.copy()  # (K, M): reductions over joints run along rows, fast
     dt_box = xs_t.min(axis=0), xs_t.max(axis=0), ys_t.min(axis=0), ys_t.max(axis=0)
-    dt_area = (dt_box[1] - dt_box[0]) * (dt_box[3] - dt_box[2])
+    if dt_areas is None:  # loadRes without bbox: a keypoint result's area is its keypoints' extent
+        dt_area = (dt_box[1] - dt_box[0]) * (dt_box[3] - dt_box[2])
+    else:
+        dt_area = np.asarray(dt_areas, dtype=np.float64)[order]
     dt_outside = np.stack([(dt_area < lo) | (dt_area > hi) for lo, hi in AREA_RANGES])  # (A, M)
 
     gt_image = np.searchsorted(image_ids, people.image_ids)
@@ -234,7 +241,9 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
     # GT slots: the image's people in json order, padded
     slot = np.arange(max_gt)
     valid = slot[None, :] < gt_counts[images][:, None]  # (n, S)
-    gt_index = np.where(valid, gt_order[np.minimum(gt_starts[images][:, None] + slot, len(gt_order) - 1)], 0)
+    gt_index = np.where(
+        valid, gt_order[np.minimum(gt_starts[images][:, None] + slot, len(gt_order) - 1)], 0
+    )
     # results of these images, and every (result, GT slot) pair of the same image
     dts = np.flatnonzero(local[dt_image] >= 0)
     dt_local = local[dt_image[dts]]
@@ -266,7 +275,9 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
     dt_at = np.full((num_images, max_rank), -1)
     dt_at[dt_local, rank[dts]] = dts
 
-    ignored = np.where(valid[:, None, :], gt_ignored[:, gt_index].transpose(1, 0, 2), True)  # (n, A, S)
+    ignored = np.where(
+        valid[:, None, :], gt_ignored[:, gt_index].transpose(1, 0, 2), True
+    )  # (n, A, S)
     regular_gt = ~ignored[:, :, None, :]  # (n, A, 1, S)
     crowd = people.iscrowd[gt_index] & valid  # (n, S): a crowd region absorbs any number of matches
     nonzero_id = people.ids[gt_index] != 0  # pycocotools stores the GT id: id 0 reads as no match
@@ -281,7 +292,9 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
                        ignored, dt_matched, dt_ignored)  # fmt: skip
     reaches &= ~star[:, None]
     thresholds = thresholds[None, None, :, None]
-    free = np.broadcast_to(valid[:, None, None, :], ignored.shape[:2] + (len(IOU_THRESHOLDS), max_gt))
+    free = np.broadcast_to(
+        valid[:, None, None, :], ignored.shape[:2] + (len(IOU_THRESHOLDS), max_gt)
+    )
     free = free.copy()  # (n, A, T, S): GT slots still open to a match
     for r in range(max_rank):
         rows = np.flatnonzero(reaches[:, r])

@@ -6,6 +6,12 @@ The formulas are those of MMPose 1.x ``mmpose/evaluation/functional/nms.py`` (``
 joints (:func:`_oks` is the one place it is written). NMS visits instances by decreasing score and keeps
 one when its OKS with every kept instance is ``<= thr``.
 
+**Precision:** the OKS is computed and compared in float64. MMPose stores each OKS in a float32 array
+before comparing it, so a pair with float64 OKS in (0.9, 0.9 + 6e-9] (float32 rounds it to 0.9f, below
+0.9) is kept by MMPose and suppressed here; any other pair gets the same decision. float64 is LJOF's
+choice because the sigmas and every other OKS of the evaluation are float64 as in pycocotools
+(``tests/evaluation/test_official_semantics.py`` has the boundary case).
+
 Hand-written because no maintained library offers OKS-NMS (pycocotools only computes OKS against ground
 truth). :func:`batched_oks_nms` runs all images at once: instances are padded into (images, M) slots and
 the greedy pass is a loop over the M slots, vectorised across images, with blocks of images on a few

@@ -15,17 +15,18 @@ and break score ties by image id, then by order in ``results``, as the official 
 
 The engine is :mod:`.cocoeval_arrays`, pycocotools' keypoint evaluation computed on arrays (bit-identical
 OKS, the same matching, accumulation and summary; ``docs/evaluation.md`` has the measurements that chose
-it over hotcoco and faster-coco-eval). The GT json is parsed by hotcoco (Rust). The CrowdPose protocol is
-COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex subset, which is
-what crowdposetools computes.
+it over hotcoco and faster-coco-eval). The GT json is read by :func:`~.json_files.read_json`; a hotcoco
+index of it is built only for the paired bootstrap (:attr:`KeypointGroundTruth.coco`). The CrowdPose
+protocol is COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex
+subset, which is what crowdposetools computes.
 
 Values are **percent** (detectron2's ``COCOEvaluator`` convention), NaN where a range or subset has no
 ground truth (the tools' -1).
 """
 
 import contextlib
+import copy
 import gc
-import json
 import logging
 import os
 from itertools import repeat
@@ -38,7 +39,8 @@ import numpy as np
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import find_person_category
 from .cocoeval_arrays import GroundTruthPeople, accumulate, match_results, summarize_keypoints
-from .keypoint_results import KeypointResults, check_results, stack_keypoint_lists
+from .json_files import read_json, read_json_list
+from .keypoint_results import KeypointResults, check_results, exact_ids, stack_keypoint_lists
 
 __all__ = [
     "COCO_METRIC_NAMES",
@@ -46,6 +48,7 @@ __all__ = [
     "CROWD_INDEX_THRESHOLDS",
     "KeypointGroundTruth",
     "load_keypoint_gt",
+    "with_person_keypoints",
     "coco_oks_ap",
     "crowdpose_oks_ap",
     "compute_oks_ap",
@@ -65,7 +68,7 @@ class KeypointGroundTruth:
     """A GT keypoint json, parsed once and checked for what the protocol needs.
 
     Attributes:
-        coco: the ``hotcoco.COCO`` index (CrowdPose: GT ``area`` already w x h x 0.53).
+        data: the COCO-format dict (as parsed; not modified).
         people: the person annotations as arrays (:class:`~.cocoeval_arrays.GroundTruthPeople`, json
             order; CrowdPose: ``areas`` = w x h x 0.53).
         keypoint_set: ``"coco"`` or ``"crowdpose"``.
@@ -76,34 +79,92 @@ class KeypointGroundTruth:
         source: the file name (or a description) used in messages.
     """
 
-    def __init__(self, coco, people, keypoint_set, person_category_id, accepted_category_ids, source,
-                 crowd_index=None):  # fmt: skip
-        self.coco = coco
+    def __init__(self, data, people, keypoint_set, person_category_id, accepted_category_ids, source,
+                 image_ids, crowd_index=None):  # fmt: skip
+        self.data = data
         self.people: GroundTruthPeople = people
         self.keypoint_set = keypoint_set
         self.person_category_id: int = person_category_id
         self.accepted_category_ids: FrozenSet[int] = accepted_category_ids
-        self.image_ids = np.sort(np.asarray(coco.get_img_ids(), dtype=np.int64))
+        self.image_ids = np.sort(np.asarray(image_ids, dtype=np.int64))
         self.crowd_index: Optional[Dict[int, float]] = crowd_index
         self.source = source
+        self._coco = None
+
+    @property
+    def coco(self):
+        """A ``hotcoco.COCO`` index of :attr:`data`, built on first use (the paired bootstrap's
+        engine; CrowdPose: GT ``area`` set to w x h x 0.53, as :attr:`people`).
+
+        Raises:
+            ValueError for a subset made by :func:`with_person_keypoints` (it has no json of its own).
+        """
+        if self.data is None:
+            raise ValueError(f"ground truth {self.source}: a keypoint subset has no hotcoco index")
+        if self._coco is None:
+            try:
+                coco = hotcoco.COCO(self.data)
+            except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
+                raise ValueError(
+                    f"ground truth {self.source}: hotcoco cannot index it ({e})"
+                ) from e
+            if self.keypoint_set == "crowdpose" and len(self.people):
+                coco.update_anns(ids=self.people.ids, area=self.people.areas)
+            self._coco = coco
+        return self._coco
 
 
-def _open_gt(gt, source: str):
-    """A ``hotcoco.COCO`` from a path, a dict or a COCO-API object (anything with ``.dataset``)."""
+def with_person_keypoints(gt: KeypointGroundTruth, keypoints: np.ndarray) -> KeypointGroundTruth:
+    """``gt`` with its people's keypoints replaced: a subset of joints or of people as a mask over the
+    parsed GT (no copy of the json, no second parse), as the occlusion analysis scores it.
+
+    Args:
+        gt: a parsed GT; keypoints: (G, K, 3) float64 [x, y, v] in ``gt.people`` order. ``num_keypoints``
+            is recounted as the joints with v > 0, so a person left with none is ignored by the OKS
+            evaluation (pycocotools ``_prepare``) and a result matched to it is neither a TP nor an FP.
+
+    Returns:
+        a :class:`KeypointGroundTruth` that shares everything else with ``gt`` (no hotcoco index).
+
+    Raises:
+        ValueError: ``keypoints`` of another shape than ``gt.people.keypoints``; a person left without a
+        labelled joint and without a ``bbox`` (pycocotools would score results against its box).
+    """
+    people = gt.people
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if keypoints.shape != people.keypoints.shape:
+        raise ValueError(
+            f"ground truth {gt.source}: keypoints {keypoints.shape} for people "
+            f"{people.keypoints.shape}"
+        )
+    labelled = (keypoints[..., 2] > 0).sum(axis=1)
+    no_box = np.flatnonzero((labelled == 0) & np.isnan(people.boxes).any(axis=1))
+    if len(no_box):
+        i = int(no_box[0])
+        raise ValueError(
+            f"ground truth {gt.source}: annotation {int(people.ids[i])} (image "
+            f"{int(people.image_ids[i])}) has no labelled keypoint and no 'bbox' (results are scored "
+            "against its box)"
+        )
+    subset = copy.copy(gt)
+    subset.data, subset._coco = None, None
+    subset.people = GroundTruthPeople(
+        image_ids=people.image_ids, ids=people.ids, keypoints=keypoints, areas=people.areas,
+        boxes=people.boxes, iscrowd=people.iscrowd, num_keypoints=labelled,
+    )  # fmt: skip
+    return subset
+
+
+def _gt_dict(gt, source: str) -> Dict:
+    """The COCO-format dict of a path (read by :func:`~.json_files.read_json`), a dict or a COCO-API
+    object (anything with ``.dataset``).
+
+    Raises:
+        FileNotFoundError, TypeError, ValueError naming the file: not json, not a dict, no ``images``,
+        ``annotations`` or ``categories`` list.
+    """
     if isinstance(gt, (str, os.PathLike)):
-        if not os.path.isfile(gt):
-            raise FileNotFoundError(f"ground-truth json {gt} does not exist")
-        try:
-            return hotcoco.COCO(os.fspath(gt))  # parsed in Rust
-        except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
-            # hotcoco's file reader checks fields the evaluation never reads (e.g. OCHuman's
-            # info.year is a string); Python's reader is slower but takes any valid json.
-            logger.debug(f"hotcoco could not read {gt} ({e}); reading it with the json module")
-        try:
-            with open(gt) as f:
-                data = json.load(f)
-        except ValueError as e:
-            raise ValueError(f"ground-truth json {gt}: not valid json ({e})") from e
+        data = read_json(gt, "ground-truth json")
     else:
         data = gt if isinstance(gt, dict) else getattr(gt, "dataset", None)
     if not isinstance(data, dict):
@@ -111,12 +172,36 @@ def _open_gt(gt, source: str):
             f"ground truth {source}: expected a json path, a dict or a COCO object, got {type(gt)}"
         )
     for key in ("images", "annotations", "categories"):
-        if key not in data:
+        if not isinstance(data.get(key), list):
             raise ValueError(f"ground truth {source}: no '{key}' list (not a COCO-format file)")
-    try:
-        return hotcoco.COCO(data)
-    except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
-        raise ValueError(f"ground truth {source}: not a valid COCO keypoint file ({e})") from e
+    for key in ("images", "annotations", "categories"):
+        if not set(map(type, data[key])) <= {dict}:  # one C-level pass; the loop names the item
+            bad = next(i for i, x in enumerate(data[key]) if not isinstance(x, dict))
+            raise ValueError(f"ground truth {source}: {key}[{bad}] is not a json object")
+    return data
+
+
+def _check_unique_ids(annotations: List[Dict], source: str) -> None:
+    """Every annotation id is unique.
+
+    Raises:
+        ValueError naming the file, the id and the two annotations' images: pycocotools looks people
+        up by id, so it scores one of them twice and loses the other.
+    """
+    ids = list(map(dict.get, annotations, repeat("id")))
+    if len(set(ids)) == len(ids):
+        return
+    seen = {}
+    for i, ann_id in enumerate(ids):
+        if ann_id in seen:
+            first = annotations[seen[ann_id]]
+            raise ValueError(
+                f"ground truth {source}: annotation id {ann_id!r} is used twice (annotations {seen[ann_id]} "
+                f"and {i} of the list, images {first.get('image_id')} and "
+                f"{annotations[i].get('image_id')}); pycocotools would score one person twice and lose "
+                "the other. Give every annotation a unique id."
+            )
+        seen[ann_id] = i
 
 
 def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, source: str):
@@ -155,9 +240,26 @@ def _people_arrays(people: List[Dict], num_keypoints: int, keypoint_set: str, so
             f"ground truth {source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has "
             + problem
         )
+    where = f"ground truth {source}"
+    counted = ~np.fromiter(map(dict.get, people, repeat("iscrowd"), repeat(0)), bool, count=n)
+    counted &= np.fromiter(map(itemgetter("num_keypoints"), people), np.int64, count=n) > 0
+    no_scale = np.flatnonzero(counted & ~(areas > 0))
+    if len(
+        no_scale
+    ):  # pycocotools divides by the area too: the OKS is ~0 (1 only for exact joints)
+        ann = people[int(no_scale[0])]
+        field = "bbox w x h" if keypoint_set == "crowdpose" else "area"
+        logger.warning(
+            f"{where}: {len(no_scale)} person annotations with labelled keypoints have {field} <= 0 "
+            f"(e.g. annotation {ann.get('id')}, image {ann.get('image_id')}); OKS divides by it, so "
+            "no prediction matches them (OKS ~0) and the AP counts them as missed, as in pycocotools. "
+            "Fix the file: set each person's area (e.g. its segmentation area or bbox w x h)."
+        )
     return GroundTruthPeople(
-        image_ids=np.fromiter(map(itemgetter("image_id"), people), np.int64, count=n),
-        ids=np.fromiter(map(itemgetter("id"), people), np.int64, count=n),
+        image_ids=exact_ids(
+            list(map(itemgetter("image_id"), people)), "image_id", where, "annotation"
+        ),
+        ids=exact_ids(list(map(itemgetter("id"), people)), "id", where, "annotation"),
         keypoints=keypoints,
         areas=areas,
         boxes=boxes,
@@ -194,17 +296,22 @@ def load_keypoint_gt(
             )
         return gt
     source = source or (os.fspath(gt) if isinstance(gt, (str, os.PathLike)) else "(in memory)")
-    coco = _open_gt(gt, source)
-    for warning in coco.load_warnings:
-        logger.warning(f"{source}: {warning}")
-    person_id, accepted = find_person_category(list(coco.cats.values()), source)
+    data = _gt_dict(gt, source)
+    images = data["images"]
+    image_ids = exact_ids(
+        list(map(dict.get, images, repeat("id"))), "id", f"ground truth {source}", "image"
+    )
+    _check_unique_ids(data["annotations"], source)
+    person_id, accepted = find_person_category(data["categories"], source)
     required = ["keypoints", "num_keypoints"] + (
         ["bbox"] if keypoint_set == "crowdpose" else ["area"]
     )
-    people = [a for a in coco.dataset["annotations"] if a.get("category_id") == person_id]
-    known = set(coco.get_img_ids())
+    people = [a for a in data["annotations"] if a.get("category_id") == person_id]
+    known = set(image_ids.tolist())
     on_image = [a.get("image_id") in known for a in people]
-    if not all(on_image):  # pycocotools reads annotations through the image list: it never sees them
+    if not all(
+        on_image
+    ):  # pycocotools reads annotations through the image list: it never sees them
         outside = [a for a, inside in zip(people, on_image) if not inside]
         logger.warning(
             f"ground truth {source}: {len(outside)} person annotations have an image_id that is not "
@@ -232,24 +339,28 @@ def load_keypoint_gt(
         )
     crowd_index = None
     if keypoint_set == "crowdpose":
-        images = coco.imgs
-        missing = [i for i, img in images.items() if img.get("crowdIndex") is None]
+        by_id = dict(zip(image_ids.tolist(), images))  # a repeated id: the last entry, as the tools
+        missing = [i for i, img in by_id.items() if img.get("crowdIndex") is None]
         if missing:
             raise ValueError(
-                f"ground truth {source}: {len(missing)} of {len(images)} images have no 'crowdIndex' "
+                f"ground truth {source}: {len(missing)} of {len(by_id)} images have no 'crowdIndex' "
                 f"(e.g. image id {missing[0]}); the CrowdPose protocol needs it for the easy/medium/"
                 "hard split. Use the CrowdPose annotation files that carry it "
                 "(mmpose_crowdpose_*.json / crowdpose_*.json)."
             )
-        crowd_index = {i: float(img["crowdIndex"]) for i, img in images.items()}
+        crowd_index = {i: float(img["crowdIndex"]) for i, img in by_id.items()}
     arrays = _people_arrays(people, num_keypoints, keypoint_set, source)
-    if keypoint_set == "crowdpose" and people:  # the same scale for hotcoco (the paired bootstrap)
-        coco.update_anns(ids=arrays.ids, area=arrays.areas)
-    return KeypointGroundTruth(coco, arrays, keypoint_set, person_id, accepted, source, crowd_index)
+    return KeypointGroundTruth(data, arrays, keypoint_set, person_id, accepted, source,
+                               np.unique(image_ids), crowd_index)  # fmt: skip
 
 
 def checked_results(gt: KeypointGroundTruth, results, num_keypoints: int, source: str):
-    """:func:`~.keypoint_results.check_results` against this GT: a :class:`KeypointResults`."""
+    """:func:`~.keypoint_results.check_results` against this GT: a :class:`KeypointResults`
+    (``results`` may be a results json path, read by :func:`~.json_files.read_json_list`; ``source``
+    "results" then becomes the path)."""
+    if isinstance(results, (str, os.PathLike)):
+        source = os.fspath(results) if source == "results" else source
+        results = read_json_list(results, "results")
     return check_results(
         results,
         num_keypoints,
@@ -288,8 +399,9 @@ def _sigmas(sigmas, keypoint_set: str) -> List[float]:
 
 def _matches(gt: KeypointGroundTruth, results: KeypointResults, sigmas):
     return match_results(
-        gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas
-    )
+        gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas,
+        dt_areas=None if results.boxes is None else results.areas,
+    )  # fmt: skip
 
 
 def _coco_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
@@ -326,8 +438,9 @@ def coco_oks_ap(
     Args:
         gt: GT json path, parsed dict, COCO-API object or :class:`KeypointGroundTruth`.
         results: list of ``{"image_id", "keypoints": [x, y, score] * K, "score"}`` (``category_id``
-            optional: the GT's person id, or 1) or a :class:`~.keypoint_results.KeypointResults`,
-            scored as given (no rescoring, no NMS); not modified.
+            optional: the GT's person id, or 1; ``bbox`` sets the result areas, as ``loadRes``), a
+            results json path, or a :class:`~.keypoint_results.KeypointResults`, scored as given (no
+            rescoring, no NMS); not modified.
         sigmas: K OKS sigmas (default COCO-17).
         source: name of the results in error messages.
 
@@ -335,8 +448,8 @@ def coco_oks_ap(
         ``COCO_METRIC_NAMES`` -> percent (NaN: no GT in the range).
     """
     sigmas = _sigmas(sigmas, "coco")
-    gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
     with gc_paused():
+        gt = load_keypoint_gt(gt, "coco", num_keypoints=len(sigmas))
         return _coco_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 
@@ -352,8 +465,8 @@ def crowdpose_oks_ap(
         ``CROWDPOSE_METRIC_NAMES`` -> percent (NaN: no GT in that subset).
     """
     sigmas = _sigmas(sigmas, "crowdpose")
-    gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
     with gc_paused():
+        gt = load_keypoint_gt(gt, "crowdpose", num_keypoints=len(sigmas))
         return _crowdpose_stats(gt, checked_results(gt, results, len(sigmas), source), sigmas)
 
 

@@ -13,7 +13,9 @@ Prediction format (COCO results format plus optional fields), one dict per perso
 ``image_id``; ``keypoints``: ``[x, y, score] * K`` (or a (K, 3) array) in original-image pixel-index px;
 ``bbox_score`` (else ``score``) the detector's box score; ``area`` (px^2), else ``bbox`` ``[x, y, w, h]``
 (area w·h), else the keypoints' extent is the OKS-NMS scale. ``category_id``, if given, must mean person
-(the GT's person id, or 1).
+(the GT's person id, or 1). Other keys are not read. A ``bbox`` also goes with the prediction into the
+scored results, where it sets the result's area as pycocotools ``loadRes`` does
+(:mod:`.keypoint_results`: all boxes when the first record has one); ``image_id`` is kept exact.
 """
 
 import json
@@ -28,13 +30,16 @@ import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
+from .json_files import read_json_list
 from .oks import batched_oks_nms, keypoint_extent_area
 from .keypoint_results import (
     KeypointResults,
     check_categories,
+    id_problem,
     check_image_ids,
     image_ids_of,
     image_score_order,
+    result_boxes,
     stack_keypoint_lists,
 )
 from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
@@ -42,6 +47,7 @@ from .oks_ap import _coco_stats, _crowdpose_stats, gc_paused, load_keypoint_gt
 __all__ = [
     "PredictionArrays",
     "predictions_to_arrays",
+    "check_predictions",
     "rescore_by_keypoints",
     "apply_protocol",
     "evaluate_keypoint_predictions",
@@ -52,18 +58,27 @@ logger = logging.getLogger(__name__)
 
 class PredictionArrays:
     """N person predictions as arrays: ``image_ids`` (N,) int64, ``keypoints`` (N, K, 3) float64
-    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2."""
+    [x, y, score] px, ``bbox_scores`` (N,) float64, ``areas`` (N,) float64 px^2 (the OKS-NMS scale),
+    ``boxes`` (N, 4) float64 [x, y, w, h] px or None (passed on to the scored results, whose
+    ``loadRes`` area they set)."""
 
-    def __init__(self, image_ids, keypoints, bbox_scores, areas):
+    def __init__(self, image_ids, keypoints, bbox_scores, areas, boxes=None):
         self.image_ids = np.asarray(image_ids, dtype=np.int64).reshape(-1)
         self.keypoints = np.asarray(keypoints, dtype=np.float64)
         self.bbox_scores = np.asarray(bbox_scores, dtype=np.float64).reshape(-1)
         self.areas = np.asarray(areas, dtype=np.float64).reshape(-1)
+        self.boxes = None if boxes is None else np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         n = len(self.image_ids)
-        if self.keypoints.shape[:1] != (n,) or len(self.bbox_scores) != n or len(self.areas) != n:
+        if (
+            self.keypoints.shape[:1] != (n,)
+            or len(self.bbox_scores) != n
+            or len(self.areas) != n
+            or (self.boxes is not None and len(self.boxes) != n)
+        ):
             raise ValueError(
                 f"PredictionArrays: inconsistent lengths: image_ids {n}, keypoints "
-                f"{self.keypoints.shape}, bbox_scores {len(self.bbox_scores)}, areas {len(self.areas)}"
+                f"{self.keypoints.shape}, bbox_scores {len(self.bbox_scores)}, areas "
+                f"{len(self.areas)}, boxes {None if self.boxes is None else len(self.boxes)}"
             )
 
     def __len__(self) -> int:
@@ -95,8 +110,9 @@ def _record_area(p: Dict):
 def _record_arrays(p: Dict, num_keypoints: int):
     """(image_id, (K, 3) keypoints, box score, area or NaN) of one prediction dict."""
     image_id = p["image_id"]
-    if float(image_id) != int(image_id):
-        raise ValueError(f"image_id {image_id!r} is not an integer")
+    problem = id_problem(image_id)
+    if problem:
+        raise ValueError(f"image_id {image_id!r} {problem}")
     return (
         int(image_id),
         np.asarray(p["keypoints"], dtype=np.float64).reshape(num_keypoints, 3),
@@ -121,7 +137,8 @@ def predictions_to_arrays(
 
     Raises:
         ValueError naming ``source`` and the record index when a record is malformed, has another
-        category, a fractional ``image_id``, an ``area`` given as NaN or non-finite numbers.
+        category, an ``image_id`` that is not an exact int64 (:func:`.keypoint_results.exact_ids`), an
+        ``area`` given as NaN, non-finite numbers, or no ``bbox`` while the first record has one.
     """
     n = len(predictions)
     try:  # fast path: one C-level pass per field; any failure is located by the per-record pass below
@@ -153,20 +170,40 @@ def predictions_to_arrays(
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 raise _malformed(source, i, num_keypoints, e) from e
     check_categories(predictions, category_ids, source=source, noun="record")
-    if not (np.isfinite(keypoints).all() and np.isfinite(bbox_scores).all()):
-        finite = np.isfinite(keypoints).all(axis=(1, 2)) & np.isfinite(bbox_scores)
-        bad = int(np.flatnonzero(~finite)[0])
-        raise ValueError(
-            f"{source}, record {bad}: keypoints or score contain NaN or inf "
-            f"({int((~finite).sum())} such records)"
-        )
+    boxes = result_boxes(predictions, source, "record")
     missing = np.isnan(areas)
     if missing.any():
-        areas[missing] = keypoint_extent_area(keypoints[missing])
-    if not np.isfinite(areas).all():
-        bad = int(np.flatnonzero(~np.isfinite(areas))[0])
-        raise ValueError(f"{source}, record {bad}: area {areas[bad]} is not finite")
-    return PredictionArrays(image_ids, keypoints, bbox_scores, areas)
+        areas[missing] = keypoint_extent_area(np.nan_to_num(keypoints[missing]))
+    preds = PredictionArrays(image_ids, keypoints, bbox_scores, areas, boxes)
+    check_predictions(preds, num_keypoints, source)
+    return preds
+
+
+def check_predictions(preds: PredictionArrays, num_keypoints: int, source: str) -> None:
+    """The checks every prediction path runs before anything is scored or written.
+
+    Raises:
+        ValueError naming ``source``, the first bad record (index and image) and what is wrong:
+        keypoints other than (K, 3), NaN or inf in keypoints, score or area.
+    """
+    if preds.keypoints.shape[1:] != (num_keypoints, 3):
+        raise ValueError(
+            f"{source}: keypoints of shape {preds.keypoints.shape[1:]} per prediction, expected "
+            f"({num_keypoints}, 3): the dataset's keypoint set has {num_keypoints} keypoints"
+        )
+    fields = {
+        "keypoints or score": np.isfinite(preds.keypoints).all(axis=(1, 2))
+        & np.isfinite(preds.bbox_scores),
+        "area": np.isfinite(preds.areas),
+    }
+    for field, finite in fields.items():
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise ValueError(
+                f"{source}, record {bad}: {field} contain NaN or inf (image "
+                f"{int(preds.image_ids[bad])}; {int((~finite).sum())} such records); nothing was "
+                "scored or written"
+            )
 
 
 def rescore_by_keypoints(
@@ -228,7 +265,8 @@ def apply_protocol(
         )
     else:
         keep = image_score_order(preds.image_ids, scores)
-    return KeypointResults(preds.image_ids[keep], preds.keypoints[keep], scores[keep])
+    boxes = None if preds.boxes is None else preds.boxes[keep]
+    return KeypointResults(preds.image_ids[keep], preds.keypoints[keep], scores[keep], boxes)
 
 
 def evaluate_keypoint_predictions(
@@ -246,7 +284,8 @@ def evaluate_keypoint_predictions(
     """Score per-instance predictions against a GT with the full protocol; the GT is parsed once.
 
     Args:
-        predictions: list of prediction dicts (module docstring) or a :class:`PredictionArrays`.
+        predictions: list of prediction dicts (module docstring), a json file of them (path; read by
+            :func:`~.json_files.read_json_list`) or a :class:`PredictionArrays`.
         gt: GT json path (CrowdPose: images with ``crowdIndex``), its dict, a COCO-API object or a
             :class:`ljof.evaluation.KeypointGroundTruth`.
         keypoint_set: ``"coco"`` (COCO, OCHuman) or ``"crowdpose"``.
@@ -267,15 +306,15 @@ def evaluate_keypoint_predictions(
     with gc_paused():
         # the GT first: a GT that breaks the contract is named before any prediction problem
         gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=num_keypoints)
+        if isinstance(predictions, (str, os.PathLike)):
+            source = os.fspath(predictions) if source == "predictions" else source
+            predictions = read_json_list(predictions, "predictions")
         if not isinstance(predictions, PredictionArrays):
             predictions = predictions_to_arrays(
                 predictions, num_keypoints, source, category_ids=gt.accepted_category_ids
             )
-        if predictions.keypoints.shape[1:] != (num_keypoints, 3):
-            raise ValueError(
-                f"{source}: keypoints {predictions.keypoints.shape[1:]}, expected "
-                f"({num_keypoints}, 3)"
-            )
+        else:
+            check_predictions(predictions, num_keypoints, source)
         check_image_ids(
             predictions.image_ids, gt.image_ids, gt_source=gt.source, source=source, noun="record"
         )

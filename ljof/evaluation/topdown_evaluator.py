@@ -26,7 +26,7 @@ from detectron2.utils import comm
 from detectron2.utils.logger import create_small_table
 
 from .oks import keypoint_extent_area
-from .protocol import PredictionArrays, evaluate_keypoint_predictions
+from .protocol import PredictionArrays, check_predictions, evaluate_keypoint_predictions
 
 __all__ = ["TopDownKeypointEvaluator"]
 
@@ -104,8 +104,7 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         for inp, out in zip(inputs, outputs):
             image_id = int(out.get("image_id", inp["image_id"]))
             if "keypoints" in out:
-                kpts = torch.as_tensor(out["keypoints"]).detach().to("cpu", torch.float64).numpy()
-                kpts = kpts.reshape(self._num_keypoints, 3)
+                kpts = self._instance_keypoints(out["keypoints"], image_id)
                 self._predictions.append(
                     {
                         "image_id": image_id,
@@ -132,6 +131,23 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
                 )
             )
 
+    def _instance_keypoints(self, keypoints, image_id: int) -> np.ndarray:
+        """One output's keypoints as a (K, 3) float64 array.
+
+        Raises:
+            ValueError naming the dataset and the image when the output has another number of
+            keypoints than the dataset's keypoint set.
+        """
+        kpts = torch.as_tensor(keypoints).detach().to("cpu", torch.float64).numpy()
+        if kpts.size != 3 * self._num_keypoints:
+            raise ValueError(
+                f"{type(self).__name__} on '{self._dataset_name}': the output for image {image_id} "
+                f"has keypoints of shape {tuple(kpts.shape)}, expected ({self._num_keypoints}, 3) "
+                f"(the dataset's {self._keypoint_set} keypoint set); is the model's keypoint head "
+                "for another keypoint set?"
+            )
+        return kpts.reshape(self._num_keypoints, 3)
+
     def _process_instances(self, image_id: int, instances) -> None:
         instances = instances.to("cpu")
         if len(instances) == 0:
@@ -139,6 +155,12 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         if not instances.has("pred_keypoints"):
             raise ValueError(f"image {image_id}: instances have no pred_keypoints")
         kpts = instances.pred_keypoints.numpy().astype(np.float64).copy()
+        if kpts.shape[1:] != (self._num_keypoints, 3):
+            raise ValueError(
+                f"{type(self).__name__} on '{self._dataset_name}': pred_keypoints of image "
+                f"{image_id} have shape {tuple(kpts.shape)}, expected (N, {self._num_keypoints}, 3) "
+                f"(the dataset's {self._keypoint_set} keypoint set)"
+            )
         kpts[..., :2] -= D2_KEYPOINT_OFFSET
         scores = instances.scores.numpy() if instances.has("scores") else np.ones(len(kpts))
         if instances.has("pred_boxes"):
@@ -208,6 +230,8 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         arrays = self._gathered_arrays()
         if arrays is None:
             return {}
+        source = f"predictions on '{self._dataset_name}'"
+        check_predictions(arrays, self._num_keypoints, source)  # before anything is written
         if self._output_dir:
             os.makedirs(self._output_dir, exist_ok=True)
             self._write_predictions(arrays)
@@ -220,7 +244,7 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
             keypoint_score_thr=self._keypoint_score_thr,
             oks_nms_thr=self._oks_nms_thr,
             output_dir=self._output_dir,
-            source=f"predictions on '{self._dataset_name}'",
+            source=source,
         )
         logger.info(
             f"Keypoint OKS metrics on '{self._dataset_name}' (percent):\n"

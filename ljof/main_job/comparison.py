@@ -2,7 +2,7 @@
 
 * :func:`split_scores`: a run's OKS AP / AP50 / AP75 / AR over all joints and the AP over the visible
   (v = 2) and the occluded (v = 1) joints of one split (the occlusion analysis,
-  :func:`ljof.evaluation.occlusion_metrics.occlusion_metrics`, same protocol as the evaluator).
+  :func:`ljof.evaluation.occlusion.metrics.occlusion_metrics`, same protocol as the evaluator).
 * :func:`paired_differences`: run B minus run A on those metrics with a **paired bootstrap** interval
   over test images (:mod:`ljof.evaluation.bootstrap`): the uncertainty from which test images were drawn.
 * :func:`seed_statistics`: mean ± std over training seeds and a Student-t interval of the mean paired
@@ -20,8 +20,8 @@ import numpy as np
 from scipy import stats
 
 from ljof.evaluation.bootstrap import paired_occlusion_bootstrap
-from ljof.evaluation.occlusion_joints import joint_similarity, oks_scale
-from ljof.evaluation.occlusion_metrics import occlusion_metrics
+from ljof.evaluation.occlusion.joints import joint_similarity, oks_scale
+from ljof.evaluation.occlusion.metrics import occlusion_metrics
 
 __all__ = [
     "SPLIT_METRICS",
@@ -161,7 +161,7 @@ def left_right_swap_rate(
     from the side it did not assume).
 
     A person's prediction is the one of its image that fits it best, as labelled or mirrored. OKS
-    over the labelled joints, scale as the protocol (:func:`ljof.evaluation.occlusion_joints.oks_scale`);
+    over the labelled joints, scale as the protocol (:func:`ljof.evaluation.occlusion.joints.oks_scale`);
     the mirror swaps the ``keypoint_flip_map`` pairs. NaN when the GT has no person with joints.
     """
     names = list(metadata.keypoint_names)

@@ -14,7 +14,7 @@ from detectron2.data import MetadataCatalog
 from ljof.checkpoint import PoseCheckpointer
 from ljof.data import TopDownDatasetMapper, get_topdown_dataset
 from ljof.data.lja_drawing import crop_grid
-from ljof.evaluation.occlusion_robustness import robustness_curve
+from ljof.analysis.robustness_curve import robustness_curve
 from ljof.synthetic import dataset_name
 
 from .comparison import paired_differences

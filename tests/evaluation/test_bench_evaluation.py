@@ -16,7 +16,7 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
             sys.executable,
             str(ROOT / "benchmarks" / "bench_evaluation.py"),
             "--num-images", "60", "--crowdpose-images", "40", "--repeats", "1", "--stages",
-            "--reference-repeats", "2",
+            "--reference-repeats", "2", "--from-file-rounds", "2",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
@@ -44,6 +44,17 @@ class TestBenchEvaluationSmoke(unittest.TestCase):
                  "apply_protocol", "oks_ap"},
             )  # fmt: skip
             self.assertTrue(all(v >= 0.0 for v in steps.values()))
+        # the whole evaluation from a results file, every tool with pycocotools' statistics
+        from_file = figures["coco"]["from_file"]
+        for name in ("ljof", "pycocotools", "hotcoco"):
+            self.assertEqual(len(from_file[name]["runs_s"]), 2)
+            self.assertLess(from_file[name]["max_abs_diff"], 1e-9)
+        for name in ("faster-coco-eval", "ultrafast-pycocotools"):  # benchmark-only, when installed
+            if name in from_file:
+                self.assertLess(from_file[name]["max_abs_diff"], 1e-9)
+        self.assertEqual(len(from_file["ratio_pycocotools_over_ljof_runs"]), 2)
+        self.assertGreater(from_file["ratio_ljof_over_hotcoco"], 0.0)
+        self.assertNotIn("from_file", figures["crowdpose"])
 
 
 if __name__ == "__main__":

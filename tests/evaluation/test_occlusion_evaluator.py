@@ -16,11 +16,8 @@ from ljof.data import (
     register_keypoint_dataset,
 )
 from ljof.evaluation import OcclusionEvaluator, TopDownKeypointEvaluator
-from ljof.evaluation.occlusion_robustness import (
-    BlockOcclusionMapper,
-    curve_point,
-    joints_under_blocks,
-)
+from ljof.analysis.robustness_curve import curve_point
+from ljof.data.block_occlusion import BlockOcclusionMapper, joints_under_blocks
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ljof.data import get_keypoint_set_metadata
-from ljof.evaluation.occlusion_gt import (
+from ljof.evaluation.occlusion.gt import (
     assign_buckets,
     mark_occluded,
     max_iou,
@@ -17,8 +17,8 @@ from ljof.evaluation.occlusion_gt import (
     restrict_to,
     visibility_subset,
 )
-from ljof.evaluation.occlusion_joints import joint_similarity
-from ljof.evaluation.occlusion_metrics import occlusion_metrics
+from ljof.evaluation.occlusion.joints import joint_similarity
+from ljof.evaluation.occlusion.metrics import occlusion_metrics
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 COCO = get_keypoint_set_metadata("coco")

@@ -200,7 +200,7 @@ class TestGroundTruthContract(unittest.TestCase):
     def test_result_errors_name_the_result(self):
         data = _person_id_variant(1)
         preds = _gt_as_predictions(data, 1)
-        with self.assertRaisesRegex(ValueError, r"mine, record 2: image_id 1.5 is not an integer"):
+        with self.assertRaisesRegex(ValueError, r"mine, result 2: image_id 1.5 is not an integer"):
             coco_oks_ap(data, [*preds[:2], dict(preds[2], image_id=1.5)], source="mine")
         with self.assertRaisesRegex(ValueError, r"mine, result 1: keypoints or score contain NaN"):
             coco_oks_ap(data, [preds[0], dict(preds[1], score=float("nan"))], source="mine")

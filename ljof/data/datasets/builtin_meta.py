@@ -25,10 +25,11 @@ COCO_KEYPOINT_NAMES = (
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
 )
-COCO_OKS_SIGMAS = (
-    0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062,
-    0.107, 0.107, 0.087, 0.087, 0.089, 0.089,
-)
+# OKS sigmas as the official tools compute them, ``.26 / 10`` (pycocotools ``Params.setKpParams``,
+# crowdposetools): 0.026 written as a literal is one ulp away, which can flip an OKS on a threshold.
+COCO_OKS_SIGMAS = tuple(s / 10.0 for s in (
+    .26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89,
+))
 COCO_UPPER_BODY = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear",
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
@@ -40,9 +41,9 @@ CROWDPOSE_KEYPOINT_NAMES = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
     "head", "neck",
 )
-CROWDPOSE_OKS_SIGMAS = (
-    0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089, 0.079, 0.079,
-)
+CROWDPOSE_OKS_SIGMAS = tuple(s / 10.0 for s in (
+    .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89, .79, .79,
+))
 CROWDPOSE_UPPER_BODY = (
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
     "head", "neck",

@@ -1,7 +1,9 @@
 """Ground-truth copies and person-level occlusion measures for the occlusion analysis.
 
-Every AP of :mod:`ljof.evaluation.occlusion_metrics` is the standard OKS AP evaluated against a *copy* of
-the GT json (a dict) built here:
+The OKS AP of a subset is the standard OKS AP against the GT with some joints or people unlabelled.
+:mod:`ljof.evaluation.occlusion.metrics` builds its subsets as masks over the parsed GT
+(:func:`ljof.evaluation.oks_ap.with_person_keypoints`); the dict copies built here are the same subsets
+for the paired bootstrap, whose engine (hotcoco) reads a json dict:
 
 * :func:`visibility_subset`: joints whose flag is not the chosen one get ``[0, 0, 0]`` and
   ``num_keypoints`` is recounted (v > 0), so pycocotools computes OKS over the chosen joints only and a

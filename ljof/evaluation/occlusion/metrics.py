@@ -3,10 +3,11 @@ by visibility, and AP by person occlusion level. All figures in percent (as dete
 
 Every AP / AR is the standard OKS evaluation (:func:`ljof.evaluation.compute_oks_ap`: pycocotools'
 statistics for COCO / OCHuman, crowdposetools' for CrowdPose) of the protocol's results (rescoring and
-OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against a GT copy from :mod:`.occlusion_gt`; the one
-call into it is :func:`_oks_ap_percent`.
+OKS-NMS, :func:`ljof.evaluation.apply_protocol`) against the GT, parsed once, or a subset of it as a
+mask over the parsed people (:func:`ljof.evaluation.oks_ap.with_person_keypoints`: some joints or
+people unlabelled); the one call into it is :func:`_oks_ap_percent`.
 
-The per-joint localisation is :mod:`.occlusion_joints`.
+The per-joint localisation is :mod:`.joints`.
 """
 
 from collections import OrderedDict
@@ -14,9 +15,15 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
-from .oks_ap import compute_oks_ap
-from .occlusion_gt import (
+from ...data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
+from ..oks_ap import (
+    KeypointGroundTruth,
+    checked_results,
+    compute_oks_ap,
+    load_keypoint_gt,
+    with_person_keypoints,
+)
+from .gt import (
     MAX_IOU_BUCKETS,
     OCCLUDED_FRACTION_BUCKETS,
     assign_buckets,
@@ -25,36 +32,39 @@ from .occlusion_gt import (
     mark_occluded,
     max_iou,
     occluded_fraction,
-    restrict_to,
-    visibility_subset,
 )
-from .occlusion_joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
-from .protocol import PredictionArrays, apply_protocol
+from ..keypoint_results import KeypointResults
+from .joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
+from ..protocol import PredictionArrays, apply_protocol, check_predictions
 
 __all__ = ["VISIBILITY_FLAGS", "occlusion_metrics", "prepare_occlusion_inputs"]
 
 
 def _oks_ap_percent(
-    gt: Mapping,
-    results: List[Dict],
+    gt: KeypointGroundTruth,
+    results: KeypointResults,
     keypoint_set: str,
     sigmas: Sequence[float],
 ) -> Dict[str, Optional[float]]:
-    """OKS AP/AR (percent) of ``results`` against the GT dict ``gt``: the single call site of the OKS
-    evaluation in the occlusion analysis."""
+    """OKS AP/AR (percent) of ``results`` against the parsed GT or a subset of it: the single call
+    site of the OKS evaluation in the occlusion analysis."""
     metrics = compute_oks_ap(gt, results, keypoint_set, sigmas)  # percent, NaN for an empty range
     return OrderedDict((k, None if np.isnan(v) else float(v)) for k, v in metrics.items())
 
 
+def _scored_people(gt: KeypointGroundTruth) -> int:
+    """The people the OKS evaluation scores: not crowd, with a labelled joint."""
+    return int(np.count_nonzero(~gt.people.ignore))
+
+
 def _bucket_rows(
-    gt: Mapping,
+    gt: KeypointGroundTruth,
     values: Mapping[int, Optional[float]],
     buckets,
-    results: List[Dict],
+    results: KeypointResults,
     keypoint_set: str,
     sigmas: Sequence[float],
 ) -> List[Dict]:
-    k = len(sigmas)
     rows = []
     for i, (bucket, ids) in enumerate(zip(buckets, assign_buckets(values, buckets))):
         label = bucket_label(bucket, last=i == len(buckets) - 1)
@@ -62,8 +72,11 @@ def _bucket_rows(
         if not ids:
             row.update(empty=True, AP=None, AR=None)
         else:
-            metrics = _oks_ap_percent(restrict_to(gt, ids, k), results, keypoint_set, sigmas)
-            row.update(empty=False, **metrics)
+            # the other people lose their joints: ignored, their matches neither TP nor FP
+            keypoints = gt.people.keypoints.copy()
+            keypoints[~np.isin(gt.people.ids, list(ids))] = 0.0
+            subset = with_person_keypoints(gt, keypoints)
+            row.update(empty=False, **_oks_ap_percent(subset, results, keypoint_set, sigmas))
         rows.append(row)
     return rows
 
@@ -134,6 +147,7 @@ def prepare_occlusion_inputs(
         [p["bbox_score"] for p in predictions],
         [p["area"] for p in predictions],
     )
+    check_predictions(arrays, k, source)
     results = apply_protocol(
         arrays,
         sigmas,
@@ -196,14 +210,20 @@ def occlusion_metrics(
         people=len(anns),
         synthetic_occluded_joints=int(sum(m.sum() for m in occluded.values())),
     )
-    report["overall"] = _oks_ap_percent(gt, results, keypoint_set, sigmas)
+    # the GT and the results parsed once; the subsets below are masks over them
+    parsed = load_keypoint_gt(gt, keypoint_set, num_keypoints=k, source=f"ground truth of {source}")
+    scored = checked_results(parsed, results, k, source)
+    report["overall"] = _oks_ap_percent(parsed, scored, keypoint_set, sigmas)
     for vis, flag in VISIBILITY_FLAGS.items():
-        subset = visibility_subset(gt, flag, k)
-        metrics = OrderedDict(people=len(evaluated_annotations(subset)))
+        # only the joints with this flag stay labelled
+        keypoints = parsed.people.keypoints.copy()
+        keypoints[keypoints[..., 2] != flag] = 0.0
+        subset = with_person_keypoints(parsed, keypoints)
+        metrics = OrderedDict(people=_scored_people(subset))
         if metrics["people"] == 0:
             metrics.update(empty=True, AP=None, AR=None)
         else:
-            metrics.update(_oks_ap_percent(subset, results, keypoint_set, sigmas))
+            metrics.update(_oks_ap_percent(subset, scored, keypoint_set, sigmas))
         report[vis] = metrics
     if per_joint:
         if own_boxes:
@@ -224,14 +244,9 @@ def occlusion_metrics(
         ious = max_iou(gt)
         ious = {a["id"]: ious.get(a["id"]) for a in anns}
         report["occluded_fraction_buckets"] = _bucket_rows(
-            gt,
-            fractions,
-            OCCLUDED_FRACTION_BUCKETS,
-            results,
-            keypoint_set,
-            sigmas,
+            parsed, fractions, OCCLUDED_FRACTION_BUCKETS, scored, keypoint_set, sigmas
         )
         report["max_iou_buckets"] = _bucket_rows(
-            gt, ious, MAX_IOU_BUCKETS, results, keypoint_set, sigmas
+            parsed, ious, MAX_IOU_BUCKETS, scored, keypoint_set, sigmas
         )
     return report

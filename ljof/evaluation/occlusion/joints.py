@@ -15,8 +15,9 @@ from typing import Dict, List, Mapping, Sequence
 
 import numpy as np
 
-from .occlusion_gt import annotation_keypoints, evaluated_annotations
-from .oks import oks_iou
+from .gt import annotation_keypoints, evaluated_annotations
+from ..oks import oks_iou
+from ..oks_ap import CROWDPOSE_AREA_FACTOR
 
 __all__ = [
     "VISIBILITY_FLAGS",
@@ -29,15 +30,13 @@ __all__ = [
 
 VISIBILITY_FLAGS = OrderedDict([("visible", 2), ("occluded", 1)])
 SIMILARITY_THRESHOLD = 0.5
-# CrowdPose (xtcocotools keypoints_crowd, use_area=False): OKS scale = 0.53 x GT box area.
-_CROWDPOSE_AREA_FACTOR = 0.53
 
 
 def oks_scale(ann: Mapping, keypoint_set: str) -> float:
-    """The OKS scale s^2 (px^2) of a GT annotation: ``area`` (COCO protocol) or ``0.53 * w * h`` of its
-    ``bbox`` (CrowdPose protocol, xtcocotools ``use_area=False``)."""
+    """The OKS scale s^2 (px^2) of a GT annotation: ``area`` (COCO protocol) or its ``bbox`` w x h x 0.53
+    (CrowdPose protocol; the product in crowdposetools' order, as :mod:`.oks_ap` computes it)."""
     if keypoint_set == "crowdpose":
-        return _CROWDPOSE_AREA_FACTOR * float(ann["bbox"][2]) * float(ann["bbox"][3])
+        return float(ann["bbox"][2]) * float(ann["bbox"][3]) * CROWDPOSE_AREA_FACTOR
     return float(ann["area"])
 
 
@@ -91,8 +90,6 @@ def oks_matches(
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    from .oks_ap import CROWDPOSE_AREA_FACTOR
-
     if not results:
         return {}
     results = [dict(r) for r in results]  # loadRes writes into them
@@ -132,7 +129,7 @@ def per_joint_localisation(
     """Per joint type and visibility: count, mean similarity and fraction with similarity >= 0.5.
 
     Args:
-        gt: GT dict; its evaluated annotations (:func:`~.occlusion_gt.evaluated_annotations`) are scored.
+        gt: GT dict; its evaluated annotations (:func:`~.gt.evaluated_annotations`) are scored.
         predicted_xy: annotation id -> (K, 2) predicted keypoints px; a person without an entry scores 0.
         keypoint_set, sigmas, keypoint_names: the keypoint set.
 

@@ -1,10 +1,10 @@
-"""Text tables of an occlusion report (:func:`ljof.evaluation.occlusion_metrics.occlusion_metrics`)."""
+"""Text tables of an occlusion report (:func:`ljof.evaluation.occlusion.metrics.occlusion_metrics`)."""
 
 from typing import Dict, List, Optional
 
 from tabulate import tabulate
 
-from .occlusion_joints import VISIBILITY_FLAGS
+from ..evaluation.occlusion.joints import VISIBILITY_FLAGS
 
 __all__ = ["format_report", "format_curve"]
 

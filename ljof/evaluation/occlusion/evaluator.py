@@ -1,4 +1,4 @@
-"""``OcclusionEvaluator``: the occlusion analysis (:mod:`.occlusion_metrics`) as a detectron2
+"""``OcclusionEvaluator``: the occlusion analysis (:mod:`.metrics`) as a detectron2
 ``DatasetEvaluator``; combine it with ``TopDownKeypointEvaluator`` through ``DatasetEvaluators``."""
 
 import copy
@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from detectron2.data import MetadataCatalog
 
-from .occlusion_metrics import VISIBILITY_FLAGS, occlusion_metrics
-from .occlusion_plots import plot_per_joint
-from .occlusion_report import format_report
-from .topdown_evaluator import TopDownKeypointEvaluator
+from .metrics import VISIBILITY_FLAGS, occlusion_metrics
+from ...analysis.occlusion_plots import plot_per_joint
+from ...analysis.occlusion_report import format_report
+from ..topdown_evaluator import TopDownKeypointEvaluator
 
 __all__ = ["OcclusionEvaluator", "flatten_report"]
 
@@ -50,7 +50,7 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
     Accepts the per-instance outputs of LJOF's ``TopDownPoseEstimator`` (``keypoints`` (K, 3) [x, y,
     score] pixel-index px, ``bbox_score``, ``bbox_area``). From the inputs it takes ``image_id``,
     ``annotation_id`` (GT-box records: the person's own prediction is used for the per-joint table) and
-    ``occluded_joints`` (set by :class:`~ljof.evaluation.occlusion_robustness.BlockOcclusionMapper`).
+    ``occluded_joints`` (set by :class:`~ljof.data.block_occlusion.BlockOcclusionMapper`).
 
     The metadata checks, the protocol's options and the gathering across processes are
     :class:`~ljof.evaluation.TopDownKeypointEvaluator`'s; ``evaluate()`` returns ``{"occlusion": flat
@@ -116,9 +116,7 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
                 )
             record = {
                 "image_id": int(out.get("image_id", inp["image_id"])),
-                "keypoints": _as_numpy(out["keypoints"])
-                .astype(np.float64)
-                .reshape(self._num_keypoints, 3),
+                "keypoints": self._instance_keypoints(out["keypoints"], inp.get("image_id")),
                 "bbox_score": float(out["bbox_score"]),
                 "area": float(out["bbox_area"]),
                 "annotation_id": inp.get("annotation_id"),
