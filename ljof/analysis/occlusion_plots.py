@@ -4,7 +4,7 @@ from typing import Dict, List, Mapping
 
 import numpy as np
 
-from ..evaluation.occlusion.joints import VISIBILITY_FLAGS
+from ..data.datasets.builtin_meta import VISIBILITY_FLAGS
 
 __all__ = ["plot_per_joint", "plot_robustness"]
 

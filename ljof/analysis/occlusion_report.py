@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 
 from tabulate import tabulate
 
-from ..evaluation.occlusion.joints import VISIBILITY_FLAGS
+from ..data.datasets.builtin_meta import VISIBILITY_FLAGS
 
 __all__ = ["format_report", "format_curve"]
 

@@ -15,9 +15,13 @@ Everything downstream (flip, half-body, LJA, the structure loss, OKS) reads thes
 * ``keypoint_set``: ``"coco"`` or ``"crowdpose"``.
 """
 
+from collections import OrderedDict
 from typing import Dict, List, Tuple
 
-__all__ = ["KEYPOINT_SETS", "get_keypoint_set_metadata"]
+__all__ = ["KEYPOINT_SETS", "VISIBILITY_FLAGS", "get_keypoint_set_metadata"]
+
+# The COCO keypoint format's labelled visibility flags (v = 0: not labelled), in report order.
+VISIBILITY_FLAGS = OrderedDict([("visible", 2), ("occluded", 1)])
 
 # fmt: off
 COCO_KEYPOINT_NAMES = (

@@ -15,6 +15,7 @@ from typing import Dict, List, Mapping, Sequence
 
 import numpy as np
 
+from ...data.datasets.builtin_meta import VISIBILITY_FLAGS
 from .gt import annotation_keypoints, evaluated_annotations
 from ..oks import oks_iou
 from ..oks_ap import CROWDPOSE_AREA_FACTOR
@@ -28,7 +29,6 @@ __all__ = [
     "per_joint_localisation",
 ]
 
-VISIBILITY_FLAGS = OrderedDict([("visible", 2), ("occluded", 1)])
 SIMILARITY_THRESHOLD = 0.5
 
 
