@@ -464,7 +464,7 @@ def demo_outputs(runs, args, data_root, results, figures, occluded_gt):
         if "lambda_limb" in row
     ]
     plot_lambda_schedule(
-        instantiate(cfg.train.hooks[0].schedule), args.iters, logged,
+        instantiate(cfg.model.loss.lambda_schedule), args.iters, logged,
         os.path.join(args.output, "lambda_schedule.png"),
     )  # fmt: skip
 

@@ -47,9 +47,7 @@ lr_multiplier = L(WarmupParamScheduler)(
 
 train.init_checkpoint = ""  # from scratch
 train.device = "cpu"
-train.amp.enabled = (
-    True  # bfloat16 autocast where the CPU has it natively (train.amp.cpu_dtype="auto")
-)
+train.amp.cpu_dtype = "auto"  # bfloat16 autocast where the CPU has it natively, else float32
 train.memory_format = "auto"  # channels_last: the HRNet is convolutional (see docs/training.md)
 train.max_iter = 500
 train.eval_period = 0  # tools/run_main_job.py sets it to max_iter: one evaluation, after training

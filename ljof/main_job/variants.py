@@ -71,7 +71,7 @@ ABLATION_VARIANTS = (BASELINE, LJA_ONLY, LJOF)  # the paper's Table 6
 def schedule_variant(kind: str) -> Variant:
     """LJOF with another λ schedule of ``ljof.engine.LimbLambdaSchedule`` (paper Table 8)."""
     return Variant(
-        f"ljof_{kind}", f"LJOF, {kind} λ", "ljof.py", (f"train.hooks.0.schedule.kind={kind}",)
+        f"ljof_{kind}", f"LJOF, {kind} λ", "ljof.py", (f"model.loss.lambda_schedule.kind={kind}",)
     )
 
 
@@ -83,7 +83,7 @@ def lambda_max_variant(lambda_max: float) -> Variant:
         f"ljof_lmax{lambda_max:g}",
         f"LJOF, λ_max={lambda_max:g}",
         "ljof.py",
-        (f"train.hooks.0.schedule.lambda_max={lambda_max}",),
+        (f"model.loss.lambda_schedule.lambda_max={lambda_max}",),
     )
 
 

@@ -2,3 +2,4 @@
 
 from .dsl import DynamicStructureLoss, limb_structure_matrix
 from .mse import KeypointMSELoss, weighted_heatmap_mse
+from .scheduled_weight import ScheduledWeight

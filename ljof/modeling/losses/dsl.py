@@ -9,8 +9,11 @@
   (the target weighting is this project's choice where the paper is silent; docs/training.md). The
   neighbours come from the dataset metadata field ``keypoint_limb_chains`` (two index lists; adjacent
   entries are neighbours), never from hard-coded indices;
-* ``λ`` is the plain float attribute :attr:`DynamicStructureLoss.lambda_limb`, set before every step by
-  :class:`ljof.engine.LimbLambdaHook` from a schedule of training progress.
+* ``λ(t)`` follows ``lambda_schedule`` of training progress ``t = iteration / max_iter``; the iteration is
+  read from detectron2's ``EventStorage`` at every training forward (:class:`ScheduledWeight`), so any
+  detectron2 trainer, detectron2's stock ``tools/lazyconfig_train_net.py`` included, trains with the
+  configured schedule (docs/training.md, "λ schedule"). Without a schedule λ is the constant
+  :attr:`DynamicStructureLoss.lambda_limb`.
 
 The structure maps are a fixed 0/1 matrix ``M`` of shape (J, K) (J = number of limb joints, 12) applied
 over the channel dimension with ``einsum``, so the loss does not depend on the heatmap resolution and
@@ -18,12 +21,13 @@ works on every output of a multi-output head (SRPose).
 """
 
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
 
 from .mse import weighted_heatmap_mse
+from .scheduled_weight import ScheduledWeight
 
 __all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
 
@@ -81,6 +85,8 @@ class DynamicStructureLoss(nn.Module):
         limb_chains: Sequence[Sequence[int]],
         num_keypoints: int,
         lambda_limb: float = 0.0,
+        lambda_schedule: Optional[Callable[[float], float]] = None,
+        max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
     ):
@@ -89,14 +95,27 @@ class DynamicStructureLoss(nn.Module):
             limb_chains: metadata ``keypoint_limb_chains`` of the dataset (two index lists for COCO-17
                 and CrowdPose-14).
             num_keypoints: K, the number of heatmap channels.
-            lambda_limb: initial λ; the λ hook overwrites it before every training step.
+            lambda_limb: λ when there is no ``lambda_schedule``; with one, the λ of the last call.
+            lambda_schedule: ``progress in [0, 1] -> λ`` (``ljof.engine.LimbLambdaSchedule``); when
+                given, every call reads the iteration from detectron2's ``EventStorage`` (and raises
+                ``RuntimeError`` outside one) and logs λ as ``lambda_limb``.
+            max_iter: iterations of the whole schedule (the configs: ``"${train.max_iter}"``);
+                required with ``lambda_schedule``.
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
+
+        Raises:
+            ValueError: ``lambda_schedule`` without a positive ``max_iter``.
         """
         super().__init__()
         self.num_keypoints = int(num_keypoints)
         self.lambda_limb = float(lambda_limb)
+        self.lambda_schedule = (
+            None
+            if lambda_schedule is None
+            else ScheduledWeight(schedule=lambda_schedule, max_iter=max_iter, name="lambda_limb")
+        )
         self.loss_weight = float(loss_weight)
         self.use_target_weight = bool(use_target_weight)
         # Not persistent: the matrix follows from the metadata, and a checkpoint of a model trained with
@@ -151,6 +170,8 @@ class DynamicStructureLoss(nn.Module):
                 raise ValueError(
                     f"use_target_weight=True needs one (B, K) weight tensor per output, got {weights!r:.80}"
                 )
+        if self.lambda_schedule is not None:
+            self.lambda_limb = self.lambda_schedule()
         loss_hm = outputs[0].new_zeros(())
         loss_limb = outputs[0].new_zeros(())
         for i, (pred, target) in enumerate(zip(outputs, targets)):
@@ -175,5 +196,6 @@ class DynamicStructureLoss(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"num_keypoints={self.num_keypoints}, limb_joints={self.structure_matrix.shape[0]}, "
-            f"lambda_limb={self.lambda_limb}, loss_weight={self.loss_weight}"
+            f"lambda_limb={self.lambda_limb}, lambda_schedule={self.lambda_schedule}, "
+            f"loss_weight={self.loss_weight}"
         )
