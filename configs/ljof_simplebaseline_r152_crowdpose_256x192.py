@@ -4,8 +4,8 @@ CrowdPose trainval -> CrowdPose test with detections.
 Reproduces: Table 4 row "SimpleBaseline+LJOF, ResNet-152" (CrowdPose test, AP / AP easy / medium / hard).
 """
 
-from .common.ljof import dsl_crowdpose as _dsl
-from .common.ljof import lja_crowdpose as _lja
+from .common.ljof import dsl as _dsl
+from .common.ljof import lja as _lja
 from .simplebaseline_r152_crowdpose_256x192 import (
     dataloader,
     lr_multiplier,

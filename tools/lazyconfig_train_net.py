@@ -78,8 +78,7 @@ def apply_registered_datasets(cfg, names, eval_only):
         cfg.dataloader.train.dataset.names = names[0]
         tests = names[1:] or names[:1]
     cfg.dataloader.test_datasets = list(tests)
-    cfg.dataloader.test.dataset.names = tests[0]
-    cfg.dataloader.evaluator.dataset_name = tests[0]
+    cfg.dataloader.test.dataset.names = tests[0]  # the evaluator's dataset_name interpolates it
     logger.info(
         "datasets from --register: train=%s test=%s", names[0] if not eval_only else "-", tests
     )
@@ -90,8 +89,7 @@ def do_test(cfg, model):
     """Evaluate ``model`` on every test dataset; returns ``{name: {"keypoints": {...}}}``."""
     results = {}
     for name in test_dataset_names(cfg):
-        cfg.dataloader.test.dataset.names = name
-        cfg.dataloader.evaluator.dataset_name = name
+        cfg.dataloader.test.dataset.names = name  # the evaluator's dataset_name interpolates it
         cfg.dataloader.evaluator.output_dir = os.path.join(cfg.train.output_dir, "inference", name)
         with inference_autocast(cfg.train):  # float32 unless train.amp.eval_dtype="bfloat16"
             ret = inference_on_dataset(

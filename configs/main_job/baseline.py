@@ -35,7 +35,6 @@ dataloader.train.num_workers = 0  # the main job trains two models side by side,
 dataloader.test.dataset.names = "ljof_synth_occluded"  # tools/run_main_job.py: val and occluded
 dataloader.test.batch_size = 64
 dataloader.test.num_workers = 0
-dataloader.evaluator.dataset_name = "ljof_synth_occluded"
 dataloader.test_datasets = ["ljof_synth_occluded"]
 
 optimizer.lr = 5e-3

@@ -42,7 +42,6 @@ class TestStockTool(unittest.TestCase):
             "dataloader.train.total_batch_size=2",
             "dataloader.train.num_workers=0",
             f"dataloader.test.dataset.names={test}",
-            f"dataloader.evaluator.dataset_name={test}",
             "dataloader.test.batch_size=4",
             "dataloader.test.num_workers=0",
         ]

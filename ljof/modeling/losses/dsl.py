@@ -29,9 +29,25 @@ from torch import nn
 from .mse import weighted_heatmap_mse
 from .scheduled_weight import ScheduledWeight
 
-__all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
+__all__ = ["DynamicStructureLoss", "limb_chains_from_metadata", "limb_structure_matrix"]
 
 logger = logging.getLogger(__name__)
+
+
+def limb_chains_from_metadata(metadata) -> List[List[int]]:
+    """The ``keypoint_limb_chains`` field of a dataset's metadata (``MetadataCatalog.get(name)`` or a dict).
+
+    Raises:
+        ValueError: the metadata has no such field (a dataset registered without a keypoint set).
+    """
+    chains = metadata.get("keypoint_limb_chains", None)
+    if not chains:
+        name = getattr(metadata, "name", "the given metadata")
+        raise ValueError(
+            f"dataset '{name}': its metadata has no keypoint_limb_chains; register it with a keypoint "
+            "set (ljof.data.register_keypoint_dataset(..., keypoint_set=...))"
+        )
+    return [[int(i) for i in chain] for chain in chains]
 
 
 def limb_structure_matrix(limb_chains: Sequence[Sequence[int]], num_keypoints: int) -> torch.Tensor:
