@@ -14,4 +14,5 @@ from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap
 from .lja import LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
 from .person_boxes import attach_person_boxes
+from .samples import topdown_test_sample, window_area
 from .transforms import crop_person, crop_to_image, topdown_window

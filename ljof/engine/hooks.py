@@ -12,21 +12,16 @@ from typing import Callable, List, Optional
 from detectron2.engine import HookBase
 from torch import nn
 
+from .trainer import unwrap_model
+
 __all__ = ["LimbLambdaHook", "find_lambda_modules"]
 
 logger = logging.getLogger(__name__)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    # DistributedDataParallel (and DataParallel) keep the real model in ``.module``.
-    while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-        model = model.module
-    return model
-
-
 def find_lambda_modules(model: nn.Module) -> List[nn.Module]:
     """Every submodule with a ``lambda_limb`` attribute (the structure losses), DDP unwrapped."""
-    return [m for m in _unwrap(model).modules() if hasattr(m, "lambda_limb")]
+    return [m for m in unwrap_model(model).modules() if hasattr(m, "lambda_limb")]
 
 
 class LimbLambdaHook(HookBase):

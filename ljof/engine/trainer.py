@@ -23,12 +23,14 @@ __all__ = [
     "channels_last_inputs",
     "prepare_memory_format",
     "run_in_float32",
+    "unwrap_model",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The model inside ``DistributedDataParallel`` / ``DataParallel`` wrappers (any depth)."""
     while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
         model = model.module
     return model
@@ -101,11 +103,11 @@ def prepare_memory_format(model: nn.Module, train_cfg) -> torch.memory_format:
         the memory format chosen (see :func:`ljof.engine.resolve_memory_format`).
     """
     fmt = resolve_memory_format(
-        train_cfg.get("memory_format", "auto"), _unwrap(model), train_cfg.device
+        train_cfg.get("memory_format", "auto"), unwrap_model(model), train_cfg.device
     )
     if fmt is torch.channels_last:
         model.to(memory_format=torch.channels_last)
-        backbone = getattr(_unwrap(model), "backbone", None)
+        backbone = getattr(unwrap_model(model), "backbone", None)
         if isinstance(backbone, nn.Module):
             channels_last_inputs(backbone)
     return fmt
@@ -130,7 +132,7 @@ class CPUAutocastTrainer(SimpleTrainer):
         """
         super().__init__(model, data_loader, optimizer)
         self.dtype = dtype
-        loss = getattr(_unwrap(model), "loss", None)
+        loss = getattr(unwrap_model(model), "loss", None)
         if isinstance(loss, nn.Module):
             run_in_float32(loss, "cpu")
         else:

@@ -27,7 +27,9 @@ from detectron2.modeling import META_ARCH_REGISTRY, build_model
 from detectron2.structures import BoxMode
 from torch import nn
 
+from ljof.data import topdown_test_sample
 from ljof.data.transforms import crop_person, topdown_window
+from ljof.structures import pixel_index_scale_matrix
 
 from ..instances import keypoint_instances
 from .topdown import TopDownPoseEstimator
@@ -226,7 +228,7 @@ class DetectorPoseModel(nn.Module):
             img = _as_hwc_uint8(x.get("image"), index, x, "image", channels_first=True)
             if img.shape[:2] != (height, width):  # resized for the detector, pixel-index convention
                 sx, sy = img.shape[1] / width, img.shape[0] / height
-                image_matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
+                image_matrix = pixel_index_scale_matrix(sx, sy)
         codec = self.pose_model.codec
         samples = []
         for box, score in zip(boxes, scores):
@@ -242,17 +244,16 @@ class DetectorPoseModel(nn.Module):
             if self.input_format != self.pose_model.input_format:
                 crop = crop[:, :, ::-1]
             samples.append(
-                {
-                    "image": torch.as_tensor(np.ascontiguousarray(crop.transpose(2, 0, 1))),
-                    "center": torch.as_tensor(center),
-                    "scale": torch.as_tensor(scale),
-                    "bbox": [float(v) for v in box],
-                    "bbox_score": float(score),
-                    "bbox_area": float(scale[0]) * float(scale[1]),
-                    "image_id": x.get("image_id", index),
-                    "height": height,
-                    "width": width,
-                }
+                topdown_test_sample(
+                    crop,
+                    center=center,
+                    scale=scale,
+                    bbox=box,
+                    bbox_score=float(score),
+                    image_id=x.get("image_id", index),
+                    height=height,
+                    width=width,
+                )
             )
         return samples
 

@@ -11,6 +11,7 @@ from detectron2.structures import Instances
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
+from ljof.data import window_area
 from ljof.data.transforms import crop_to_image  # the single crop -> image inverse
 from ljof.structures import rescore_by_keypoints  # the evaluators' rescoring, defined once
 
@@ -246,7 +247,7 @@ def postprocess_heatmaps(
         score = torch.as_tensor(scores[i], dtype=torch.float32)
         keypoints = torch.cat([xy, score[:, None]], dim=1)
         bbox_score = float(x.get("bbox_score", 1.0))
-        bbox_area = float(x.get("bbox_area", scale[0] * scale[1]))
+        bbox_area = float(x.get("bbox_area", window_area(scale)))
         results.append(
             {
                 "keypoints": keypoints,
