@@ -94,6 +94,7 @@ def ljof_overhead(args):
     dsl = model.loss
     if not hasattr(dsl, "lambda_limb"):
         sys.exit(f"{args.config} does not use DynamicStructureLoss")
+    dsl.lambda_schedule = None  # a constant λ = 1: the cost after the step, at every iteration
     dsl.lambda_limb = 1.0
     from ljof.modeling import KeypointMSELoss
 

@@ -5,12 +5,10 @@ Table 2 row "HRNet+LJOF, HRNet-W32" and Table 3's HRNet-W32 +LJOF row (COCO val2
 The inference model is exactly the baseline's (same parameters and FLOPs).
 """
 
-from .common.ljof import dsl_coco as _dsl
-from .common.ljof import lambda_hook as _lambda_hook
-from .common.ljof import lja_coco as _lja
+from .common.ljof import dsl as _dsl
+from .common.ljof import lja as _lja
 from .hrnet_w32_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja
 model.loss = _dsl
-train.hooks = [_lambda_hook]
 train.output_dir = "./output/ljof_hrnet_w32_coco_256x192"

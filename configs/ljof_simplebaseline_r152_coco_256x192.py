@@ -4,12 +4,10 @@ Reproduces: Table 1 row "SimpleBaseline+LJOF, ResNet-152, 256x192" (OCHuman test
 AR 63.1) and Table 3's SimpleBaseline +LJOF row (COCO val2017).
 """
 
-from .common.ljof import dsl_coco as _dsl
-from .common.ljof import lambda_hook as _lambda_hook
-from .common.ljof import lja_coco as _lja
+from .common.ljof import dsl as _dsl
+from .common.ljof import lja as _lja
 from .simplebaseline_r152_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja
 model.loss = _dsl
-train.hooks = [_lambda_hook]
 train.output_dir = "./output/ljof_simplebaseline_r152_coco_256x192"

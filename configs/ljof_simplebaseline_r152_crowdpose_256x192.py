@@ -4,9 +4,8 @@ CrowdPose trainval -> CrowdPose test with detections.
 Reproduces: Table 4 row "SimpleBaseline+LJOF, ResNet-152" (CrowdPose test, AP / AP easy / medium / hard).
 """
 
-from .common.ljof import dsl_crowdpose as _dsl
-from .common.ljof import lambda_hook as _lambda_hook
-from .common.ljof import lja_crowdpose as _lja
+from .common.ljof import dsl as _dsl
+from .common.ljof import lja as _lja
 from .simplebaseline_r152_crowdpose_256x192 import (
     dataloader,
     lr_multiplier,
@@ -17,5 +16,4 @@ from .simplebaseline_r152_crowdpose_256x192 import (
 
 dataloader.train.mapper.lja = _lja
 model.loss = _dsl
-train.hooks = [_lambda_hook]
 train.output_dir = "./output/ljof_simplebaseline_r152_crowdpose_256x192"

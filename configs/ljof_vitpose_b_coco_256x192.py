@@ -5,12 +5,10 @@ Table 3's ViTPose-B +LJOF row (COCO val2017), Table 6 row "+DSL" (OCHuman column
 step-scheme row (61.0 / 65.2).
 """
 
-from .common.ljof import dsl_coco as _dsl
-from .common.ljof import lambda_hook as _lambda_hook
-from .common.ljof import lja_coco as _lja
+from .common.ljof import dsl as _dsl
+from .common.ljof import lja as _lja
 from .vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja
 model.loss = _dsl
-train.hooks = [_lambda_hook]
 train.output_dir = "./output/ljof_vitpose_b_coco_256x192"

@@ -30,11 +30,14 @@ import cv2  # noqa: E402
 import tqdm  # noqa: E402
 from detectron2.config import LazyConfig  # noqa: E402
 from detectron2.data import MetadataCatalog  # noqa: E402
+from detectron2.evaluation.coco_evaluation import instances_to_coco_json  # noqa: E402
+from detectron2.structures import Instances  # noqa: E402
 from detectron2.utils.logger import setup_logger  # noqa: E402
 from detectron2.utils.video_visualizer import VideoVisualizer  # noqa: E402
 from detectron2.utils.visualizer import ColorMode, Visualizer  # noqa: E402
 
 from ljof.data import get_keypoint_set_metadata  # noqa: E402
+from ljof.data.datasets.person_category import LJOF_PERSON_CATEGORY_ID  # noqa: E402
 from ljof.predictor import DetectorPosePredictor, build_detector_pose_model  # noqa: E402
 
 logger = logging.getLogger("ljof.demo")
@@ -93,23 +96,15 @@ def _expand(patterns):
 
 
 def _coco_entries(instances, image_id: int):
-    """COCO keypoint results of one image (x, y back to pixel indices, as COCOEvaluator writes)."""
-    out = []
-    boxes = instances.pred_boxes.tensor.numpy()
-    for box, score, kp in zip(boxes, instances.scores.numpy(), instances.pred_keypoints.numpy()):
-        kp = kp.copy()
-        kp[:, :2] -= 0.5
-        x0, y0, x1, y1 = (float(v) for v in box)
-        out.append(
-            {
-                "image_id": image_id,
-                "category_id": 1,
-                "bbox": [x0, y0, x1 - x0, y1 - y0],
-                "score": float(score),
-                "keypoints": [round(float(v), 3) for v in kp.reshape(-1)],
-            }
-        )
-    return out
+    """COCO keypoint results of one image, as ``COCOEvaluator`` writes them: detectron2's
+    ``instances_to_coco_json`` (boxes XYWH, keypoints back to pixel indices), category person."""
+    # instances_to_coco_json shifts pred_keypoints in place: give it a copy, the caller still draws them
+    copy = Instances(instances.image_size, **instances.get_fields())
+    copy.pred_keypoints = instances.pred_keypoints.clone()
+    entries = instances_to_coco_json(copy, image_id)
+    for entry in entries:  # the models' class 0 is COCO's person category
+        entry["category_id"] = LJOF_PERSON_CATEGORY_ID
+    return entries
 
 
 def run_images(predictor, files, args, meta):

@@ -3,22 +3,23 @@
 * :func:`build_detector`: any detectron2 detector from a model-zoo or local yaml (yacs) or a LazyConfig
   ``.py`` file, with optional weights (a local path or a URL, loaded by ``DetectionCheckpointer``).
 * :func:`build_detector_pose_model`: instantiate a LazyConfig whose ``model`` is a
-  :class:`~ljof.modeling.detector_pose.DetectorPoseModel` and load ``train.detector_init_checkpoint``,
+  :class:`~ljof.modeling.DetectorPoseModel` and load ``train.detector_init_checkpoint``,
   ``train.pose_init_checkpoint`` and/or ``train.init_checkpoint`` (the whole model).
 * :class:`DetectorPosePredictor`: one BGR image in, one ``Instances`` out.
 """
 
 import logging
-import os
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.config import LazyConfig, get_cfg, instantiate
+from detectron2.config import instantiate
 from detectron2.data import transforms as T
-from detectron2.modeling import build_model
 from torch import nn
+
+from ljof.checkpoint import PoseCheckpointer
+from ljof.modeling import build_detector_model
 
 __all__ = ["build_detector", "build_detector_pose_model", "DetectorPosePredictor", "default_device"]
 
@@ -27,20 +28,6 @@ logger = logging.getLogger(__name__)
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _resolve_config(config_file: str) -> str:
-    if os.path.exists(config_file):
-        return config_file
-    from detectron2 import model_zoo
-
-    try:
-        return model_zoo.get_config_file(config_file)
-    except RuntimeError as e:
-        raise FileNotFoundError(
-            f"detector config {config_file!r} is neither a file nor a detectron2 model-zoo config "
-            "(e.g. 'COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml')"
-        ) from e
 
 
 def build_detector(
@@ -61,23 +48,16 @@ def build_detector(
 
     Returns:
         the detector (``input_format`` attribute: its channel order).
+
+    Raises:
+        FileNotFoundError: ``config_file`` is neither a file nor a model-zoo config.
     """
-    path = _resolve_config(config_file)
-    device = device or default_device()
-    if path.endswith(".py"):
-        cfg = LazyConfig.apply_overrides(LazyConfig.load(path), list(opts))
-        model = instantiate(cfg.model)
-    else:
-        cfg = get_cfg()
-        cfg.merge_from_file(path)
-        cfg.merge_from_list(list(opts))
-        cfg.MODEL.DEVICE = device
-        cfg.MODEL.WEIGHTS = ""
-        model = build_model(cfg)
-    model.to(device).eval()
+    model = build_detector_model(config_file, opts=opts, device=device or default_device())
     if weights:
         DetectionCheckpointer(model).load(weights)
-    logger.info(f"detector from {path} ({'weights ' + weights if weights else 'random init'})")
+    logger.info(
+        f"detector from {config_file} ({'weights ' + weights if weights else 'random init'})"
+    )
     return model
 
 
@@ -89,8 +69,6 @@ def build_detector_pose_model(cfg, *, device: Optional[str] = None) -> nn.Module
     (``ljof.checkpoint.PoseCheckpointer``: converts published pose checkpoints), then
     ``cfg.train.init_checkpoint`` into the whole model (a checkpoint of this class).
     """
-    from ljof.checkpoint import PoseCheckpointer
-
     device = device or default_device()
     model = instantiate(cfg.model).to(device).eval()
     train = cfg.get("train", {}) or {}
@@ -107,7 +85,7 @@ def build_detector_pose_model(cfg, *, device: Optional[str] = None) -> nn.Module
 
 
 class DetectorPosePredictor:
-    """Run a :class:`~ljof.modeling.detector_pose.DetectorPoseModel` on single images, like detectron2's
+    """Run a :class:`~ljof.modeling.DetectorPoseModel` on single images, like detectron2's
     ``DefaultPredictor``: resize the shortest edge to ``min_size_test`` (at most ``max_size_test``) for
     the detector, convert to the model's input format, run, return the ``Instances``. The pose crops are
     cut from the original image (``pose_image``), so they equal the reference implementations' crops.
@@ -125,8 +103,24 @@ class DetectorPosePredictor:
 
     @classmethod
     def from_yacs(cls, model: nn.Module, cfg) -> "DetectorPosePredictor":
-        """The predictor with a yacs config's ``INPUT.MIN_SIZE_TEST`` / ``INPUT.MAX_SIZE_TEST``."""
-        return cls(model, min_size_test=cfg.INPUT.MIN_SIZE_TEST, max_size_test=cfg.INPUT.MAX_SIZE_TEST)
+        """The predictor of ``build_model(cfg)`` (a ``DetectorPoseModel``) with the yacs config's
+        weights and test resize, as detectron2's ``DefaultPredictor`` loads ``MODEL.WEIGHTS``.
+
+        Loads (each when set, a local path or URL) ``MODEL.DETECTOR_POSE.DETECTOR_WEIGHTS`` into the
+        detector, ``MODEL.DETECTOR_POSE.POSE_WEIGHTS`` into the pose model (``PoseCheckpointer``: converts
+        published pose checkpoints), then ``MODEL.WEIGHTS`` into the whole model; resizes with
+        ``INPUT.MIN_SIZE_TEST`` / ``INPUT.MAX_SIZE_TEST``.
+        """
+        node = cfg.MODEL.get("DETECTOR_POSE", None)
+        if node is not None and node.DETECTOR_WEIGHTS and model.detector is not None:
+            DetectionCheckpointer(model.detector).load(node.DETECTOR_WEIGHTS)
+        if node is not None and node.POSE_WEIGHTS:
+            PoseCheckpointer(model.pose_model).load(node.POSE_WEIGHTS)
+        if cfg.MODEL.WEIGHTS:
+            DetectionCheckpointer(model).load(cfg.MODEL.WEIGHTS)
+        return cls(
+            model, min_size_test=cfg.INPUT.MIN_SIZE_TEST, max_size_test=cfg.INPUT.MAX_SIZE_TEST
+        )
 
     def __call__(
         self,

@@ -4,8 +4,9 @@
 Same flags and behaviour as detectron2's ``tools/lazyconfig_train_net.py`` (written here), plus:
 
 * ``import ljof`` first (compat shims, dataset registration);
-* the hooks listed in ``cfg.train.hooks`` (e.g. the λ schedule of the Dynamic Structure Loss) run after
-  ``LRScheduler`` and before ``PeriodicCheckpointer``;
+* the hooks listed in ``cfg.train.hooks`` run after ``LRScheduler`` and before
+  ``PeriodicCheckpointer`` (LJOF's configs list none: the λ schedule of the Dynamic Structure Loss lives
+  in the loss, so detectron2's stock tool trains them too; docs/training.md);
 * every ``train.eval_period`` iterations each dataset of ``dataloader.test_datasets`` (default: the
   evaluator's dataset) is evaluated, and the best checkpoint by the first one's AP is kept
   (``model_best.pth``);
@@ -13,11 +14,12 @@ Same flags and behaviour as detectron2's ``tools/lazyconfig_train_net.py`` (writ
   dataset and puts it in place of the config's datasets: with one, it is trained on and evaluated; with
   several, the first is trained on and the others are evaluated (with ``--eval-only`` all are evaluated);
 * ``--num-gpus N`` without CUDA starts N CPU processes (gloo);
-* ``train.amp.enabled`` on a CPU device trains under bfloat16 autocast where the CPU has bf16 in
-  hardware (``train.amp.cpu_dtype``: ``auto``, ``bfloat16``, ``float32``), losses in float32; on CUDA it
-  is detectron2's ``AMPTrainer``; ``train.memory_format`` (``auto``, ``channels_last``, ``contiguous``)
-  puts convolutional models and their batches in channels_last on the CPU; evaluation runs in float32
-  unless ``train.amp.eval_dtype="bfloat16"`` (``ljof.engine.trainer``, ``ljof.engine.precision``).
+* on a CPU device ``train.amp.cpu_dtype`` (``auto``, ``bfloat16``, ``float32``) trains under bfloat16
+  autocast where the CPU has bf16 in hardware, losses in float32 (``train.amp.enabled`` is CUDA's
+  switch: detectron2's ``AMPTrainer``, off in the configs); ``train.memory_format`` (``auto``,
+  ``channels_last``, ``contiguous``) puts convolutional models and their batches in channels_last on
+  the CPU; evaluation runs in float32 unless ``train.amp.eval_dtype="bfloat16"``
+  (``ljof.engine.trainer``, ``ljof.engine.precision``).
 
 Examples::
 
@@ -34,7 +36,6 @@ import ljof  # noqa: F401  (first: compat shims before detectron2, dataset regis
 import logging  # noqa: E402
 import os  # noqa: E402
 
-import torch  # noqa: E402
 from detectron2.config import LazyConfig, instantiate  # noqa: E402
 from detectron2.engine import (  # noqa: E402
     create_ddp_model,
@@ -84,8 +85,7 @@ def apply_registered_datasets(cfg, names, eval_only):
         cfg.dataloader.train.dataset.names = names[0]
         tests = names[1:] or names[:1]
     cfg.dataloader.test_datasets = list(tests)
-    cfg.dataloader.test.dataset.names = tests[0]
-    cfg.dataloader.evaluator.dataset_name = tests[0]
+    cfg.dataloader.test.dataset.names = tests[0]  # the evaluator's dataset_name interpolates it
     logger.info(
         "datasets from --register: train=%s test=%s", names[0] if not eval_only else "-", tests
     )
@@ -96,8 +96,7 @@ def do_test(cfg, model):
     """Evaluate ``model`` on every test dataset; returns ``{name: {"keypoints": {...}}}``."""
     results = {}
     for name in test_dataset_names(cfg):
-        cfg.dataloader.test.dataset.names = name
-        cfg.dataloader.evaluator.dataset_name = name
+        cfg.dataloader.test.dataset.names = name  # the evaluator's dataset_name interpolates it
         cfg.dataloader.evaluator.output_dir = os.path.join(cfg.train.output_dir, "inference", name)
         with inference_autocast(cfg.train):  # float32 unless train.amp.eval_dtype="bfloat16"
             ret = inference_on_dataset(
@@ -108,10 +107,6 @@ def do_test(cfg, model):
             print_csv_format(ret)
         results[name] = ret
     return results
-
-
-def _unwrap(model):
-    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
 
 
 def _ddp_kwargs(cfg):
@@ -139,10 +134,11 @@ def do_train(args, cfg):
     train_loader = instantiate(cfg.dataloader.train)
 
     model = create_ddp_model(model, **_ddp_kwargs(cfg))
-    # train.amp: detectron2's AMPTrainer on CUDA, bfloat16 autocast on CPUs that have it natively
+    # CUDA: AMPTrainer if train.amp.enabled; CPU: bfloat16 autocast per train.amp.cpu_dtype (ljof.engine)
     trainer = build_trainer(cfg.train, model, train_loader, optim)
-    # PoseCheckpointer = DetectionCheckpointer that also converts published pose/ImageNet weights
-    checkpointer = PoseCheckpointer(_unwrap(model), cfg.train.output_dir, trainer=trainer)
+    # PoseCheckpointer = DetectionCheckpointer that also converts published pose/ImageNet weights (and,
+    # as fvcore's Checkpointer, saves and loads the module inside DDP)
+    checkpointer = PoseCheckpointer(model, cfg.train.output_dir, trainer=trainer)
 
     eval_period = int(cfg.train.get("eval_period", 0) or 0)
     extra_hooks = [instantiate(h) for h in cfg.train.get("hooks", None) or []]
@@ -217,7 +213,7 @@ def main(args):
         model.to(cfg.train.device)
         prepare_memory_format(model, cfg.train)
         model = create_ddp_model(model, **_ddp_kwargs(cfg))
-        PoseCheckpointer(_unwrap(model)).load(cfg.train.init_checkpoint)
+        PoseCheckpointer(model).load(cfg.train.init_checkpoint)
         return do_test(cfg, model)
     do_train(args, cfg)
 

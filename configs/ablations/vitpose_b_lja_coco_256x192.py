@@ -5,7 +5,7 @@ Reproduces: Table 6 row "+LJA" (OCHuman test: AP 60.5, AR 64.8), Table 7 row alp
 trained with LJA).
 """
 
-from ..common.ljof import lja_coco as _lja
+from ..common.ljof import lja as _lja
 from ..vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja

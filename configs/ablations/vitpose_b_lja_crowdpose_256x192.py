@@ -3,7 +3,7 @@
 Reproduces: Table 6 row "+LJA" (CrowdPose test columns: AP 66.9, easy 76.4, medium 68.2, hard 55.1).
 """
 
-from ..common.ljof import lja_crowdpose as _lja
+from ..common.ljof import lja as _lja
 from ..vitpose_b_crowdpose_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja

@@ -6,12 +6,10 @@ the paper's point that a structure loss from the first iteration hurts). The los
 summed-group term over each joint's skeleton neighbourhood (``configs/common/structure_aware.py``).
 """
 
-from ..common.ljof import lja_coco as _lja
-from ..common.structure_aware import constant_lambda_hook as _hook
-from ..common.structure_aware import sa_coco as _sa
+from ..common.ljof import lja as _lja
+from ..common.structure_aware import sa_constant as _sa
 from ..vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja
 model.loss = _sa
-train.hooks = [_hook]
 train.output_dir = "./output/ablations/vitpose_b_lja_structure_aware_constant_coco_256x192"

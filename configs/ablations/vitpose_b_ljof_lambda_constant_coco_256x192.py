@@ -7,9 +7,9 @@ Schedule: constant λ = λ_max = 1 from the first iteration.
 
 from detectron2.config import LazyCall as L
 
-from ljof.engine import LimbLambdaHook, LimbLambdaSchedule
+from ljof.engine import LimbLambdaSchedule
 
 from ..ljof_vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
-train.hooks = [L(LimbLambdaHook)(schedule=L(LimbLambdaSchedule)(kind="constant", lambda_max=1.0))]
+model.loss.lambda_schedule = L(LimbLambdaSchedule)(kind="constant", lambda_max=1.0)
 train.output_dir = "./output/ablations/vitpose_b_ljof_lambda_constant_coco_256x192"

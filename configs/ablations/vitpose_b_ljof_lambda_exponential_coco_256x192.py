@@ -7,13 +7,11 @@ Schedule: exponential approach from 0 to 1 (rate 5, reaches 1 at the end).
 
 from detectron2.config import LazyCall as L
 
-from ljof.engine import LimbLambdaHook, LimbLambdaSchedule
+from ljof.engine import LimbLambdaSchedule
 
 from ..ljof_vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
-train.hooks = [
-    L(LimbLambdaHook)(
-        schedule=L(LimbLambdaSchedule)(kind="exponential", lambda_min=0.0, lambda_max=1.0, rate=5.0)
-    )
-]
+model.loss.lambda_schedule = L(LimbLambdaSchedule)(
+    kind="exponential", lambda_min=0.0, lambda_max=1.0, rate=5.0
+)
 train.output_dir = "./output/ablations/vitpose_b_ljof_lambda_exponential_coco_256x192"

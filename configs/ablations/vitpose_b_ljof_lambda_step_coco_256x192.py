@@ -6,13 +6,11 @@ Schedule: step: λ = 0 for the first third of training, 1 after (the default; th
 
 from detectron2.config import LazyCall as L
 
-from ljof.engine import LimbLambdaHook, LimbLambdaSchedule
+from ljof.engine import LimbLambdaSchedule
 
 from ..ljof_vitpose_b_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
-train.hooks = [
-    L(LimbLambdaHook)(
-        schedule=L(LimbLambdaSchedule)(kind="step", lambda_min=0.0, lambda_max=1.0, milestone=1 / 3)
-    )
-]
+model.loss.lambda_schedule = L(LimbLambdaSchedule)(
+    kind="step", lambda_min=0.0, lambda_max=1.0, milestone=1 / 3
+)
 train.output_dir = "./output/ablations/vitpose_b_ljof_lambda_step_coco_256x192"

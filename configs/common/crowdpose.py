@@ -17,7 +17,6 @@ def use_crowdpose(*, dataloader, model, train, lr_multiplier):
     """Patch the four config nodes in place (called by the CrowdPose leaf files at load time)."""
     dataloader.train.dataset.names = "ljof_crowdpose_trainval"
     dataloader.test.dataset.names = "ljof_crowdpose_test_det"
-    dataloader.evaluator.dataset_name = "ljof_crowdpose_test_det"
     dataloader.test_datasets = ["ljof_crowdpose_test_det"]
     use_keypoint_set(model, "crowdpose")  # 14 heatmaps, CrowdPose's flip map
     use_total_batch_size(

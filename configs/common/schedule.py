@@ -30,9 +30,13 @@ train.update(
     )
 )
 train.output_dir = "./output"
-# mixed precision: float16 + GradScaler on CUDA (detectron2's AMPTrainer); bfloat16 autocast on a CPU
-# device, where cpu_dtype "auto" takes bf16 only if the CPU has it in hardware (AVX512-BF16/AMX, Arm BF16)
-train.amp.enabled = True
+# CUDA: float32, the paper's precision (MMPose's defaults train HRNet in float32). Mixed precision is
+# `train.amp.enabled=True` (detectron2's AMPTrainer: float16 + GradScaler); MMPose measured HRNet-W32 at
+# 74.6 AP with fp16 (dynamic loss scale) vs 74.9 in fp32 (its PR #616), and an earlier fp16 attempt fell
+# to 0 accuracy near epoch 140 (its PR #200). detectron2's stock tool asserts CUDA when it is True.
+train.amp.enabled = False
+# CPU (ljof.engine.build_trainer; amp.enabled plays no part there): "auto" trains under bfloat16 autocast
+# only where the CPU has bf16 in hardware (AVX512-BF16/AMX, Arm BF16), else float32
 train.amp.cpu_dtype = "auto"  # "auto" | "bfloat16" | "float32"
 train.amp.eval_dtype = "float32"  # evaluation: exact float32 numbers; "bfloat16" for faster inference
 # "auto": channels_last for convolutional models on a CPU device | "channels_last" | "contiguous"

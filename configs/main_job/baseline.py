@@ -35,7 +35,6 @@ dataloader.train.num_workers = 0  # the main job trains two models side by side,
 dataloader.test.dataset.names = "ljof_synth_occluded"  # tools/run_main_job.py: val and occluded
 dataloader.test.batch_size = 64
 dataloader.test.num_workers = 0
-dataloader.evaluator.dataset_name = "ljof_synth_occluded"
 dataloader.test_datasets = ["ljof_synth_occluded"]
 
 optimizer.lr = 5e-3
@@ -47,9 +46,7 @@ lr_multiplier = L(WarmupParamScheduler)(
 
 train.init_checkpoint = ""  # from scratch
 train.device = "cpu"
-train.amp.enabled = (
-    True  # bfloat16 autocast where the CPU has it natively (train.amp.cpu_dtype="auto")
-)
+train.amp.cpu_dtype = "auto"  # bfloat16 autocast where the CPU has it natively, else float32
 train.memory_format = "auto"  # channels_last: the HRNet is convolutional (see docs/training.md)
 train.max_iter = 500
 train.eval_period = 0  # tools/run_main_job.py sets it to max_iter: one evaluation, after training

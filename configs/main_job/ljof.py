@@ -3,12 +3,10 @@
 (``configs/common/ljof.py``). The inference model is the baseline's.
 """
 
-from ..common.ljof import dsl_coco as _dsl
-from ..common.ljof import lambda_hook as _lambda_hook
-from ..common.ljof import lja_coco as _lja
+from ..common.ljof import dsl as _dsl
+from ..common.ljof import lja as _lja
 from .baseline import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja
 model.loss = _dsl
-train.hooks = [_lambda_hook]
 train.output_dir = "./output/main_job/ljof"

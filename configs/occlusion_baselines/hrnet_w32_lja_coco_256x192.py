@@ -5,7 +5,7 @@ No paper row for HRNet-W32 (the paper's "+LJA" row, Table 6, is ViTPose-B's:
 the occlusion augmentations compare on one recipe (Table 1's "HRNet, HRNet-W32" is the baseline).
 """
 
-from ..common.ljof import lja_coco as _lja
+from ..common.ljof import lja as _lja
 from ..hrnet_w32_coco_256x192 import dataloader, lr_multiplier, model, optimizer, train
 
 dataloader.train.mapper.lja = _lja

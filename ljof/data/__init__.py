@@ -15,4 +15,5 @@ from .lja import LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
 from .occlusion_baselines import CoarseDropout, KeypointCentredDropout
 from .person_boxes import attach_person_boxes
+from .samples import topdown_test_sample, window_area
 from .transforms import crop_person, crop_to_image, topdown_window

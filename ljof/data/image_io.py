@@ -24,6 +24,8 @@ from detectron2.data.detection_utils import read_image
 from detectron2.utils.file_io import PathManager
 from PIL import Image
 
+from ljof.structures import pixel_index_scale_matrix
+
 __all__ = ["read_image_for_crop", "reduction_matrix"]
 
 logger = logging.getLogger(__name__)
@@ -38,9 +40,7 @@ _REDUCED_FLAGS = {
 
 def reduction_matrix(factor: int) -> np.ndarray:
     """(2, 3) matrix from full-resolution px to the px of a 1/``factor`` decode."""
-    f = float(factor)
-    off = -(f - 1.0) / (2.0 * f)
-    return np.array([[1.0 / f, 0.0, off], [0.0, 1.0 / f, off]])
+    return pixel_index_scale_matrix(1.0 / factor, 1.0 / factor)
 
 
 def _is_plain_jpeg(data: bytes) -> bool:

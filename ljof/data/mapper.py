@@ -36,6 +36,7 @@ from .augmentations import CropAugInput, TopDownAugInput, build_topdown_augmenta
 from .codecs import HeatmapCodec, MSRAHeatmap
 from .image_io import read_image_for_crop, reduction_matrix
 from .lja import LimbJointAugmentation
+from .samples import topdown_test_sample
 from .transforms import (
     apply_affine,
     bbox_xywh_to_center_scale,
@@ -46,6 +47,9 @@ from .transforms import (
 )
 
 __all__ = ["TopDownDatasetMapper"]
+
+# record fields every sample carries unchanged
+_PASSED_THROUGH = ("image_id", "file_name", "height", "width", "annotation_id")
 
 logger = logging.getLogger(__name__)
 
@@ -236,28 +240,23 @@ class TopDownDatasetMapper:
         crop_input = CropAugInput(crop, keypoints=keypoints, box_size=box_size)
         blocks = list(self.lja(crop_input).blocks) if self.lja is not None else []
 
-        crop = crop_input.image
-        if crop.ndim == 2:
-            crop = crop[:, :, None]
         f32 = np.float32
-        original_center = apply_affine(invert_affine(aug_input.frame_matrix), aug_input.center)
-        sample = {
-            "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),
-            "center": torch.from_numpy(original_center.astype(f32)),
-            "scale": torch.from_numpy(np.array(scale, f32)),
-            "rotation": float(aug_input.rotation),
-            "flip": aug_input.flipped,
-            "warp_matrix": torch.from_numpy(
+        sample = topdown_test_sample(
+            crop_input.image,
+            center=apply_affine(invert_affine(aug_input.frame_matrix), aug_input.center),
+            scale=scale,
+            bbox=bbox,
+            bbox_score=record.get("bbox_score", 1.0),
+            **{k: record[k] for k in _PASSED_THROUGH if k in record},
+        )
+        sample.update(
+            rotation=float(aug_input.rotation),
+            flip=aug_input.flipped,
+            warp_matrix=torch.from_numpy(
                 compose_affine(warp_matrix, aug_input.frame_matrix).astype(f32)
             ),
-            "bbox_area": float(scale[0]) * float(scale[1]),
-            "keypoints": torch.from_numpy(np.array(crop_input.keypoints, f32)),
-        }
-        for key in ("image_id", "file_name", "height", "width", "bbox_score", "annotation_id"):
-            if key in record:
-                sample[key] = record[key]
-        sample["bbox"] = [float(v) for v in bbox]  # a copy: the record is never shared or modified
-        sample.setdefault("bbox_score", 1.0)
+            keypoints=torch.from_numpy(np.array(crop_input.keypoints, f32)),
+        )
         if self.is_train:
             heatmaps, weights = [], []
             for c in self.codecs:

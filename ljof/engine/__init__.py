@@ -34,4 +34,5 @@ from .trainer import (
     channels_last_inputs,
     prepare_memory_format,
     run_in_float32,
+    unwrap_model,
 )

@@ -1,4 +1,10 @@
-"""Training hooks of LJOF: the λ(t) schedule of the Dynamic Structure Loss."""
+"""Training hooks of LJOF: a λ(t) schedule for losses that have only a ``lambda_limb`` attribute.
+
+LJOF's configs do not use it: their ``DynamicStructureLoss`` reads the iteration from detectron2's
+``EventStorage`` itself (``lambda_schedule``; docs/training.md, "λ schedule"), which detectron2's stock
+``tools/lazyconfig_train_net.py`` also runs. Only LJOF's tool runs ``cfg.train.hooks``, so a λ set by
+this hook stays constant under the stock tool.
+"""
 
 import logging
 from typing import Callable, List, Optional
@@ -6,21 +12,16 @@ from typing import Callable, List, Optional
 from detectron2.engine import HookBase
 from torch import nn
 
+from .trainer import unwrap_model
+
 __all__ = ["LimbLambdaHook", "find_lambda_modules"]
 
 logger = logging.getLogger(__name__)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    # DistributedDataParallel (and DataParallel) keep the real model in ``.module``.
-    while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-        model = model.module
-    return model
-
-
 def find_lambda_modules(model: nn.Module) -> List[nn.Module]:
     """Every submodule with a ``lambda_limb`` attribute (the structure losses), DDP unwrapped."""
-    return [m for m in _unwrap(model).modules() if hasattr(m, "lambda_limb")]
+    return [m for m in unwrap_model(model).modules() if hasattr(m, "lambda_limb")]
 
 
 class LimbLambdaHook(HookBase):
@@ -29,6 +30,7 @@ class LimbLambdaHook(HookBase):
     λ is a pure function of ``trainer.iter / max_iter``, so the hook holds no state: after
     ``--resume`` the checkpointer restores the iteration and λ continues exactly. λ must live in the
     model's loss (main process), not in the mapper, whose copies live in the data-loader workers.
+    A loss with its own ``lambda_schedule`` is an error (two schedules would fight over λ).
     """
 
     def __init__(self, *, schedule: Callable[[float], float], max_iter: Optional[int] = None):
@@ -57,6 +59,13 @@ class LimbLambdaHook(HookBase):
             raise RuntimeError(
                 "LimbLambdaHook found no module with a `lambda_limb` attribute in the model: the config "
                 "lists the hook but the model's head does not use DynamicStructureLoss"
+            )
+        scheduled = [m for m in self._modules if getattr(m, "lambda_schedule", None) is not None]
+        if scheduled:
+            raise RuntimeError(
+                f"LimbLambdaHook: {type(scheduled[0]).__name__} already follows its own "
+                f"lambda_schedule ({scheduled[0].lambda_schedule!r}); remove the hook from train.hooks "
+                "or the schedule from the loss"
             )
         logger.info(
             "LimbLambdaHook: %s over %d iterations, λ(start=%d) = %.4g",

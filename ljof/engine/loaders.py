@@ -10,15 +10,12 @@ import logging
 
 import torch
 from detectron2.data import DatasetFromList, MapDataset
+from detectron2.data.build import trivial_batch_collator
 from detectron2.data.samplers import InferenceSampler
 
 __all__ = ["build_topdown_test_loader"]
 
 logger = logging.getLogger(__name__)
-
-
-def _collate(batch):
-    return batch  # a list of sample dicts, what detectron2 models take
 
 
 def build_topdown_test_loader(dataset, *, mapper, batch_size: int = 32, num_workers: int = 0):
@@ -43,6 +40,6 @@ def build_topdown_test_loader(dataset, *, mapper, batch_size: int = 32, num_work
         batch_size=batch_size,
         sampler=InferenceSampler(len(dataset)),
         num_workers=num_workers,
-        collate_fn=_collate,
+        collate_fn=trivial_batch_collator,  # a list of sample dicts, what detectron2 models take
         drop_last=False,
     )

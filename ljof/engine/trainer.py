@@ -1,5 +1,6 @@
-"""Training loops by device and precision: detectron2's ``AMPTrainer`` (CUDA, float16 + GradScaler), a
-bfloat16 autocast loop for the CPU, or detectron2's plain ``SimpleTrainer``; and the channels_last setup.
+"""Training loops by device and precision: detectron2's ``AMPTrainer`` (CUDA with ``train.amp.enabled``,
+float16 + GradScaler), a bfloat16 autocast loop for the CPU (``train.amp.cpu_dtype``), or detectron2's plain
+``SimpleTrainer``; and the channels_last setup.
 
 detectron2's ``AMPTrainer`` (``detectron2/engine/train_loop.py``) asserts CUDA and uses float16 with a
 GradScaler. On the CPU, PyTorch's autocast uses bfloat16, whose exponent range is float32's, so no loss
@@ -22,12 +23,14 @@ __all__ = [
     "channels_last_inputs",
     "prepare_memory_format",
     "run_in_float32",
+    "unwrap_model",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The model inside ``DistributedDataParallel`` / ``DataParallel`` wrappers (any depth)."""
     while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
         model = model.module
     return model
@@ -100,11 +103,11 @@ def prepare_memory_format(model: nn.Module, train_cfg) -> torch.memory_format:
         the memory format chosen (see :func:`ljof.engine.resolve_memory_format`).
     """
     fmt = resolve_memory_format(
-        train_cfg.get("memory_format", "auto"), _unwrap(model), train_cfg.device
+        train_cfg.get("memory_format", "auto"), unwrap_model(model), train_cfg.device
     )
     if fmt is torch.channels_last:
         model.to(memory_format=torch.channels_last)
-        backbone = getattr(_unwrap(model), "backbone", None)
+        backbone = getattr(unwrap_model(model), "backbone", None)
         if isinstance(backbone, nn.Module):
             channels_last_inputs(backbone)
     return fmt
@@ -129,7 +132,7 @@ class CPUAutocastTrainer(SimpleTrainer):
         """
         super().__init__(model, data_loader, optimizer)
         self.dtype = dtype
-        loss = getattr(_unwrap(model), "loss", None)
+        loss = getattr(unwrap_model(model), "loss", None)
         if isinstance(loss, nn.Module):
             run_in_float32(loss, "cpu")
         else:
@@ -160,11 +163,15 @@ class CPUAutocastTrainer(SimpleTrainer):
 def build_trainer(train_cfg, model, data_loader, optimizer) -> SimpleTrainer:
     """The training loop for ``train.device`` and ``train.amp`` of a LazyConfig.
 
-    * CUDA device and ``amp.enabled``: detectron2's ``AMPTrainer`` (float16, GradScaler);
-    * CPU device and ``amp.enabled``: :class:`CPUAutocastTrainer` with the dtype of
-      ``amp.cpu_dtype`` (default ``"auto"``: bfloat16 where the CPU has it natively,
-      :func:`ljof.engine.resolve_cpu_dtype`), or ``SimpleTrainer`` when that resolves to float32;
-    * otherwise ``SimpleTrainer``.
+    * CUDA: ``amp.enabled`` chooses, as in detectron2's stock ``tools/lazyconfig_train_net.py``:
+      detectron2's ``AMPTrainer`` (float16, GradScaler) when True, else ``SimpleTrainer`` (float32,
+      the configs' default: docs/training.md, "Precision");
+    * CPU: ``amp.cpu_dtype`` alone chooses (``amp.enabled`` is CUDA's switch; detectron2's
+      ``AMPTrainer`` asserts CUDA): :class:`CPUAutocastTrainer` with the dtype it resolves to
+      (``"auto"``, the configs' value: bfloat16 where the CPU has it natively,
+      :func:`ljof.engine.resolve_cpu_dtype`), or ``SimpleTrainer`` for float32, also when the key is
+      absent (detectron2's own ``configs/common/train.py`` has none);
+    * any other device: ``SimpleTrainer``.
 
     Args:
         train_cfg: the config's ``train`` node.
@@ -172,14 +179,20 @@ def build_trainer(train_cfg, model, data_loader, optimizer) -> SimpleTrainer:
     """
     amp = train_cfg.get("amp", None) or {}
     device = torch.device(train_cfg.device)
-    if not amp.get("enabled", False):
-        return SimpleTrainer(model, data_loader, optimizer)
     if device.type == "cuda":
-        return AMPTrainer(model, data_loader, optimizer)
+        return (AMPTrainer if amp.get("enabled", False) else SimpleTrainer)(
+            model, data_loader, optimizer
+        )
     if device.type != "cpu":
-        logger.warning("train.amp.enabled on %s: not supported, training in float32", device)
+        if amp.get("enabled", False):
+            logger.warning("train.amp.enabled on %s: not supported, training in float32", device)
         return SimpleTrainer(model, data_loader, optimizer)
-    dtype: Optional[torch.dtype] = resolve_cpu_dtype(amp.get("cpu_dtype", "auto"))
+    if amp.get("enabled", False):
+        logger.info(
+            "train.amp.enabled=True is CUDA's float16 switch and is not used on the CPU, where "
+            "train.amp.cpu_dtype chooses (detectron2's stock tool stops on it: set it False there)"
+        )
+    dtype: Optional[torch.dtype] = resolve_cpu_dtype(amp.get("cpu_dtype", "float32"))
     if dtype == torch.float32:
         return SimpleTrainer(model, data_loader, optimizer)
     return CPUAutocastTrainer(model, data_loader, optimizer, dtype=dtype)

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import LJOF_PERSON_CATEGORY_ID
+from ..structures import rescore_by_keypoints  # defined with the models' scores; re-exported here
 from .json_files import read_json_list
 from .oks import batched_oks_nms, keypoint_extent_area
 from .keypoint_results import (
@@ -204,39 +205,6 @@ def check_predictions(preds: PredictionArrays, num_keypoints: int, source: str) 
                 f"{int(preds.image_ids[bad])}; {int((~finite).sum())} such records); nothing was "
                 "scored or written"
             )
-
-
-def rescore_by_keypoints(
-    keypoint_scores: np.ndarray, bbox_scores: np.ndarray, keypoint_score_thr: float = 0.2
-) -> np.ndarray:
-    """MMPose's ``bbox_keypoint`` instance score: ``bbox_score x mean(keypoint scores > thr)``.
-
-    0 when no keypoint score exceeds ``thr``. Source: MMPose 1.x
-    ``mmpose/evaluation/metrics/coco_metric.py`` (``CocoMetric.compute_metrics``, score_mode
-    ``"bbox_keypoint"``).
-
-    Args:
-        keypoint_scores: (N, K) or (K,) per-joint scores; bbox_scores: (N,) or scalar box scores.
-        keypoint_score_thr: joints with a score above it count.
-
-    Returns:
-        (N,) float64 (a 0-d array for (K,) input).
-    """
-    keypoint_scores = np.asarray(keypoint_scores, dtype=np.float64)
-    single = keypoint_scores.ndim == 1
-    keypoint_scores = np.atleast_2d(keypoint_scores)
-    # Summed joint by joint, in MMPose's order, so the scores (and their ties) match it bit for bit;
-    # rows of the (K, N) transpose are contiguous.
-    columns = np.ascontiguousarray(keypoint_scores.T)
-    total = np.zeros(len(keypoint_scores))
-    count = np.zeros(len(keypoint_scores), dtype=np.int64)
-    for column in columns:
-        above = column > keypoint_score_thr
-        total += np.where(above, column, 0.0)
-        count += above
-    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    scores = np.asarray(bbox_scores, dtype=np.float64) * mean
-    return scores[0] if single else scores
 
 
 def apply_protocol(

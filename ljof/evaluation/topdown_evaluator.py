@@ -25,15 +25,13 @@ from detectron2.evaluation import DatasetEvaluator
 from detectron2.utils import comm
 from detectron2.utils.logger import create_small_table
 
+from ..structures import D2_KEYPOINT_OFFSET  # detectron2's continuous = pixel index + this
 from .oks import keypoint_extent_area
 from .protocol import PredictionArrays, check_predictions, evaluate_keypoint_predictions
 
 __all__ = ["TopDownKeypointEvaluator"]
 
 logger = logging.getLogger(__name__)
-
-# detectron2 keypoints are continuous coordinates (+0.5 of the pixel index), see docs/interfaces.md.
-D2_KEYPOINT_OFFSET = 0.5
 
 
 class TopDownKeypointEvaluator(DatasetEvaluator):

@@ -196,7 +196,7 @@ def demo_outputs(
         if "lambda_limb" in row
     ]
     plot_lambda_schedule(
-        instantiate(cfg.train.hooks[0].schedule),
+        instantiate(cfg.model.loss.lambda_schedule),
         args.iters,
         logged,
         os.path.join(args.output, "lambda_schedule.png"),

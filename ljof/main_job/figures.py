@@ -111,7 +111,7 @@ def plot_losses(runs: Mapping[str, List[Dict]], path: str) -> str:
 
 
 def plot_lambda_schedule(schedule, max_iter: int, logged: Sequence, path: str) -> str:
-    """``lambda_schedule.png``: λ(t) of the config's hook and the values a run logged."""
+    """``lambda_schedule.png``: λ(t) of the config's loss and the values a run logged."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     its = np.arange(max_iter)

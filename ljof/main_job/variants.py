@@ -82,7 +82,7 @@ SA_CONSTANT = Variant(
     "sa_constant",
     "+LJA + Ke et al., constant λ",
     "structure_aware.py",
-    ("train.hooks.0.schedule.kind=constant",),
+    ("model.loss.lambda_schedule.kind=constant",),
 )
 # occlusion augmentations in LJA's place (plain MSE)
 COARSE_DROPOUT = Variant("coarsedropout", "+CoarseDropout (MMPose)", "coarse_dropout.py")
@@ -111,7 +111,7 @@ VARIANTS_BY_NAME = {
 def schedule_variant(kind: str) -> Variant:
     """LJOF with another λ schedule of ``ljof.engine.LimbLambdaSchedule`` (paper Table 8)."""
     return Variant(
-        f"ljof_{kind}", f"LJOF, {kind} λ", "ljof.py", (f"train.hooks.0.schedule.kind={kind}",)
+        f"ljof_{kind}", f"LJOF, {kind} λ", "ljof.py", (f"model.loss.lambda_schedule.kind={kind}",)
     )
 
 
@@ -123,7 +123,7 @@ def lambda_max_variant(lambda_max: float) -> Variant:
         f"ljof_lmax{lambda_max:g}",
         f"LJOF, λ_max={lambda_max:g}",
         "ljof.py",
-        (f"train.hooks.0.schedule.lambda_max={lambda_max}",),
+        (f"model.loss.lambda_schedule.lambda_max={lambda_max}",),
     )
 
 

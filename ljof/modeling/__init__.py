@@ -5,5 +5,4 @@ from .backbone import *
 from .heads import *
 from .meta_arch import *
 from .complexity import PoseNetwork, fvcore_gflops, hrnet_convention_gflops
-from .detector_pose import DetectorPoseModel, add_detector_pose_config
 from .config import add_topdown_config, model_config_from_yacs, use_keypoint_set

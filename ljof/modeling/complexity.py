@@ -10,6 +10,7 @@ import logging
 from typing import Sequence
 
 import torch
+from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
 __all__ = ["PoseNetwork", "hrnet_convention_gflops", "fvcore_gflops"]
@@ -60,8 +61,6 @@ def hrnet_convention_gflops(model: nn.Module, input_size: Sequence[int] = (256, 
 
 def fvcore_gflops(model: nn.Module, input_size: Sequence[int] = (256, 192)) -> float:
     """fvcore's count (one multiply-add = one flop) in 1e9 on one ``(1, 3, H, W)`` input."""
-    from fvcore.nn import FlopCountAnalysis
-
     was_training = model.training
     model.eval()
     try:

@@ -8,7 +8,12 @@ default. The yacs path builds from them too: ``cfg.MODEL.TOPDOWN.CONFIG_FILE`` n
 import os
 
 from detectron2.config import CfgNode as CN
+from detectron2.config import LazyCall as L
 from detectron2.config import LazyConfig
+from detectron2.data.detection_utils import create_keypoint_hflip_indices
+
+from ljof.data.datasets import get_keypoint_set_metadata
+from ljof.model_zoo import get_config
 
 __all__ = ["add_topdown_config", "model_config_from_yacs", "use_keypoint_set"]
 
@@ -27,11 +32,6 @@ def use_keypoint_set(model_cfg, keypoint_set: str) -> None:
         model_cfg: the ``model`` node of a config (``configs/common/models/*.py``).
         keypoint_set: a name of ``ljof.data.KEYPOINT_SETS`` (``"coco"``: 17, ``"crowdpose"``: 14).
     """
-    from detectron2.config import LazyCall as L
-    from detectron2.data.detection_utils import create_keypoint_hflip_indices
-
-    from ljof.data.datasets import get_keypoint_set_metadata
-
     meta = get_keypoint_set_metadata(keypoint_set)
     model_cfg.head.num_keypoints = len(meta["keypoint_names"])
     # detectron2's permutation, read from a builtin split of the set (registered at ``import ljof``)
@@ -54,8 +54,6 @@ def add_topdown_config(cfg) -> None:
     ``PIXEL_MEAN``/``PIXEL_STD`` become the configs' ImageNet RGB statistics
     (``configs/common/data/constants.py``); ``INPUT.FORMAT`` is the channel order the mapper gives.
     """
-    from ljof.model_zoo import get_config
-
     cfg.MODEL.TOPDOWN = CN()
     cfg.MODEL.TOPDOWN.CONFIG_FILE = "common/models/topdown_hrnet.py"
     cfg.MODEL.TOPDOWN.KEYPOINT_SET = "coco"
@@ -65,28 +63,29 @@ def add_topdown_config(cfg) -> None:
     cfg.MODEL.PIXEL_STD = list(constants.imagenet_rgb256_std)
 
 
-def model_config_from_yacs(cfg):
+def model_config_from_yacs(cfg, *, model_class: type):
     """The ``model`` LazyConfig node that ``build_model(cfg)`` instantiates for ``TopDownPoseEstimator``.
 
     Loads ``cfg.MODEL.TOPDOWN.CONFIG_FILE``, applies ``KEYPOINT_SET`` (:func:`use_keypoint_set`),
     ``cfg.MODEL.PIXEL_MEAN``/``PIXEL_STD`` and ``cfg.INPUT.FORMAT``, then ``OVERRIDES``.
 
+    Args:
+        cfg: a yacs config extended by :func:`add_topdown_config`.
+        model_class: what the file's ``model`` must build (``TopDownPoseEstimator.from_config`` passes
+            its class, so this module does not import the meta-architecture that imports it).
+
     Raises:
         RuntimeError: ``CONFIG_FILE`` is neither a file nor a config under ``configs/``.
-        ValueError: the file's ``model`` is not a ``TopDownPoseEstimator``, or an override does not apply.
+        ValueError: the file's ``model`` is not a ``model_class``, or an override does not apply.
     """
-    from ljof.model_zoo import get_config
-
-    from .meta_arch.topdown import TopDownPoseEstimator
-
     t = cfg.MODEL.TOPDOWN
     path = t.CONFIG_FILE
     lazy = LazyConfig.load(path) if os.path.isfile(path) else get_config(path)
     target = lazy.model.get("_target_") if "model" in lazy else None
-    if not (isinstance(target, type) and issubclass(target, TopDownPoseEstimator)):
+    if not (isinstance(target, type) and issubclass(target, model_class)):
         raise ValueError(
             f"cfg.MODEL.TOPDOWN.CONFIG_FILE={path!r}: its `model` builds {target}, not a "
-            f"TopDownPoseEstimator"
+            f"{model_class.__name__}"
         )
     use_keypoint_set(lazy.model, t.KEYPOINT_SET)
     lazy.model.pixel_mean = list(cfg.MODEL.PIXEL_MEAN)

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from detectron2.structures import Boxes, BoxMode, Instances
 
+from ljof.structures import D2_KEYPOINT_OFFSET
+
 __all__ = ["keypoint_instances"]
 
 
@@ -32,6 +34,6 @@ def keypoint_instances(
     inst.scores = torch.as_tensor(np.asarray(scores, np.float64), dtype=torch.float32).reshape(-1)
     inst.pred_classes = torch.zeros(len(xywh), dtype=torch.int64)
     kp = keypoints.detach().float().clone()
-    kp[..., :2] += 0.5  # pixel-index -> detectron2's continuous coordinates
+    kp[..., :2] += D2_KEYPOINT_OFFSET  # pixel-index -> detectron2's continuous coordinates
     inst.pred_keypoints = kp
     return inst

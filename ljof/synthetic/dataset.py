@@ -118,7 +118,7 @@ def _render_one(job) -> Tuple[Dict, List[Dict]]:
                 "keypoints": [round(float(v), 2) for v in kpts.reshape(-1)],
                 "num_keypoints": n_labeled,
                 "bbox": [round(float(v), 2) for v in scene.boxes[p]],
-                # OKS scale: the box area, as OCHuman's COCO-format files (reference §3.1); the
+                # OKS scale: the box area, as in OCHuman's COCO-format annotation files; the
                 # stick figures' silhouettes are much thinner than real people's masks
                 "area": round(float(scene.boxes[p][2] * scene.boxes[p][3]), 2),
                 "silhouette_area": float(scene.areas[p]),

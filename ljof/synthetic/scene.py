@@ -11,6 +11,9 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from ljof.data.datasets import get_keypoint_set_metadata
+from ljof.data.lja import limb_joint_ids_from_metadata
+
 from .figure import Figure, sample_figure
 from .raster import (
     BACKGROUND,
@@ -24,8 +27,10 @@ from .raster import (
 
 __all__ = ["SplitStyle", "SPLIT_STYLES", "RenderedScene", "render_scene", "LIMB_JOINT_IDS"]
 
-# COCO indices of the 12 limb joints (shoulders, elbows, wrists, hips, knees, ankles).
-LIMB_JOINT_IDS = tuple(range(5, 17))
+# COCO indices of the 12 limb joints (shoulders, elbows, wrists, hips, knees, ankles), from the metadata.
+LIMB_JOINT_IDS = tuple(
+    int(i) for i in limb_joint_ids_from_metadata(get_keypoint_set_metadata("coco"))
+)
 
 _SKIN_TONES = ((60, 90, 141), (80, 120, 190), (105, 150, 215), (140, 180, 235), (40, 60, 90))
 _HAIR_TONES = ((20, 20, 25), (30, 50, 90), (60, 110, 170), (150, 150, 155), (15, 30, 60))  # BGR

@@ -17,7 +17,6 @@ def point_config_at_fixtures(cfg, *, batch_size: int = 2):
     cfg.dataloader.test.dataset.names = test
     cfg.dataloader.test.batch_size = batch_size
     cfg.dataloader.test.num_workers = 0
-    cfg.dataloader.evaluator.dataset_name = test
     cfg.dataloader.test_datasets = [test]
     return keypoint_set
 

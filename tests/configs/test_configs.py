@@ -51,8 +51,11 @@ class TestConfigsLoad(unittest.TestCase):
                 name = os.path.basename(path)
                 ljof = "ljof" in name
                 self.assertIs(cfg.model.loss._target_, _expected_loss(name))
-                # a structure loss (DSL, Ke et al.) needs its λ hook; the plain MSE has none
-                self.assertEqual(len(cfg.train.hooks) == 1, _expected_loss(name) is not KeypointMSELoss)
+                # λ(t) is scheduled by the loss itself (detectron2's stock tool runs no hooks): DSL
+                # always, Ke et al.'s loss in its step row; the plain MSE has no λ
+                scheduled = ljof or "structure_aware_step" in name
+                self.assertEqual(cfg.model.loss.get("lambda_schedule") is not None, scheduled)
+                self.assertEqual(cfg.train.hooks, [])
                 if cfg.model.loss._target_ is KeypointMSELoss:
                     self.assertEqual(cfg.train.hooks, [])
                 occlusion = cfg.dataloader.train.mapper.lja
@@ -89,6 +92,76 @@ def _expected_occlusion(name, ljof):
         if part in name:
             return cls
     return None
+
+
+class TestConfigsPrecision(unittest.TestCase):
+    def test_float32_on_cuda_and_auto_on_the_cpu(self):
+        """Every config trains in float32 on CUDA, the paper's precision (MMPose's defaults), which is
+        also what detectron2's stock tool accepts on a CPU (its AMPTrainer asserts CUDA); the CPU path
+        keeps cpu_dtype "auto" (bfloat16 only where the CPU has it natively)."""
+        for path in ALL_FILES:
+            cfg = LazyConfig.load(path)
+            if "train" not in cfg:
+                continue
+            with self.subTest(config=_rel(path)):
+                self.assertIs(cfg.train.amp.enabled, False)
+                self.assertEqual(cfg.train.amp.cpu_dtype, "auto")
+                self.assertEqual(cfg.train.amp.eval_dtype, "float32")
+
+
+class TestConfigFactsOnce(unittest.TestCase):
+    """The evaluator and the test mapper follow the loaders (``${...}``, as detectron2's
+    ``configs/common/data/coco.py``); LJA and DSL follow the training dataset's metadata."""
+
+    def test_evaluator_and_test_mapper_follow_the_loaders(self):
+        for path in LEAVES + sorted(glob.glob(os.path.join(CONFIG_DIR, "main_job", "*.py"))):
+            with self.subTest(config=_rel(path)):
+                cfg = LazyConfig.load(path)
+                self.assertEqual(
+                    cfg.dataloader.evaluator.dataset_name, cfg.dataloader.test.dataset.names
+                )
+                cfg.dataloader.test.dataset.names = "another_test_set"
+                self.assertEqual(cfg.dataloader.evaluator.dataset_name, "another_test_set")
+                cfg.dataloader.train.mapper.image_format = "RGB"
+                self.assertEqual(cfg.dataloader.test.mapper.image_format, "RGB")
+                self.assertEqual(
+                    OmegaConf.to_container(cfg.dataloader.test.mapper.codecs, resolve=True),
+                    OmegaConf.to_container(cfg.dataloader.train.mapper.codecs, resolve=True),
+                )
+
+    def test_lja_and_dsl_follow_the_training_dataset(self):
+        from ljof.data import get_keypoint_set_metadata
+        from ljof.data.lja import limb_joint_ids_from_metadata
+        from ljof.modeling import limb_structure_matrix
+
+        checked = 0
+        for path in LEAVES + [os.path.join(CONFIG_DIR, "main_job", "ljof.py")]:
+            cfg = LazyConfig.load(path)
+            if cfg.dataloader.train.mapper.lja is None:
+                continue
+            with self.subTest(config=_rel(path)):
+                crowd = "crowdpose" in os.path.basename(path)
+                for keypoint_set, train_name in (
+                    ("crowdpose" if crowd else "coco", None),  # the config's own dataset
+                    ("coco" if crowd else "crowdpose", "ljof_coco_2017_train" if crowd else
+                     "ljof_crowdpose_trainval"),  # another one: the limb joints follow it
+                ):  # fmt: skip
+                    if train_name is not None:
+                        cfg.dataloader.train.dataset.names = train_name
+                    meta = get_keypoint_set_metadata(keypoint_set)
+                    lja = instantiate(cfg.dataloader.train.mapper.lja)
+                    self.assertEqual(
+                        lja.limb_joint_ids.tolist(), list(limb_joint_ids_from_metadata(meta))
+                    )
+                    if cfg.model.loss._target_ is DynamicStructureLoss:
+                        cfg.model.head.num_keypoints = len(meta["keypoint_names"])
+                        loss = instantiate(cfg.model.loss)
+                        expected = limb_structure_matrix(
+                            meta["keypoint_limb_chains"], len(meta["keypoint_names"])
+                        )
+                        self.assertTrue(torch.equal(loss.structure_matrix, expected))
+                checked += 1
+        self.assertGreaterEqual(checked, 15)
 
 
 # published parameter counts (official HRNet repository lib/models/pose_hrnet.py, MMPose model configs),

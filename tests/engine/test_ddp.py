@@ -28,6 +28,7 @@ def _model():
     cfg = shrink_model(LazyConfig.load(config_path("ljof_hrnet_w32_coco_256x192.py")))
     torch.manual_seed(0)
     model = FrozenBatchNorm2d.convert_frozen_batchnorm(instantiate(cfg.model))
+    model.loss.lambda_schedule = None  # a constant λ, whatever the iteration
     model.loss.lambda_limb = LAMBDA
     return model.train()
 

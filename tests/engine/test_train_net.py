@@ -176,7 +176,7 @@ class TestTrainNet(unittest.TestCase):
             )
             cfg.train.update(train)
             cfg.train.checkpointer.period = 3
-            cfg.train.hooks[0].schedule.kind = "linear"  # a different λ at every iteration
+            cfg.model.loss.lambda_schedule.kind = "linear"  # a different λ at every iteration
             # an LR that changes too: 6 iterations = 1 epoch of 12 instances at batch 2,
             # warm-up over 2 iterations, x0.1 at half the run
             cfg.lr_multiplier.update(

@@ -43,11 +43,11 @@ class TestVariants(unittest.TestCase):
         self.assertIsNone(base.dataloader.train.mapper.get("lja"))
         self.assertEqual(lja.dataloader.train.mapper.lja.alpha, 0.15)
         self.assertEqual(ljof_.dataloader.train.mapper.lja.beta, 0.2)
-        # +LJA keeps the plain heatmap loss; LJOF swaps in the DSL and its λ hook
+        # +LJA keeps the plain heatmap loss; LJOF swaps in the DSL and its λ schedule
         self.assertEqual(type(instantiate(lja.model.loss)).__name__, "KeypointMSELoss")
         self.assertEqual(type(instantiate(ljof_.model.loss)).__name__, "DynamicStructureLoss")
         self.assertFalse(lja.train.get("hooks"))
-        self.assertEqual(len(ljof_.train.hooks), 1)
+        self.assertIsNotNone(ljof_.model.loss.get("lambda_schedule"))
 
     def test_table9_variants(self):
         mse, sa_constant, sa_step, dsl = (_load(v) for v in TABLE9_VARIANTS)
@@ -56,10 +56,11 @@ class TestVariants(unittest.TestCase):
         self.assertEqual(type(instantiate(mse.model.loss)).__name__, "KeypointMSELoss")
         for cfg, kind in ((sa_constant, "constant"), (sa_step, "step")):
             self.assertEqual(type(instantiate(cfg.model.loss)).__name__, "StructureAwareLoss")
-            schedule = instantiate(cfg.train.hooks[0].schedule)
+            schedule = instantiate(cfg.model.loss.lambda_schedule)
             self.assertEqual(schedule.kind, kind)
-        self.assertEqual((instantiate(sa_constant.train.hooks[0].schedule)(0.0)), 1.0)
-        self.assertEqual((instantiate(sa_step.train.hooks[0].schedule)(0.0)), 0.0)
+            self.assertFalse(cfg.train.get("hooks"))
+        self.assertEqual((instantiate(sa_constant.model.loss.lambda_schedule)(0.0)), 1.0)
+        self.assertEqual((instantiate(sa_step.model.loss.lambda_schedule)(0.0)), 0.0)
 
     def test_occlusion_variants_take_ljas_place(self):
         base, lja, coarse, hole, kpt = (_load(v) for v in OCCLUSION_VARIANTS)
@@ -108,9 +109,9 @@ class TestVariants(unittest.TestCase):
 
     def test_schedule_and_alpha_beta_overrides(self):
         cfg = _load(schedule_variant("exponential"))
-        self.assertEqual(instantiate(cfg.train.hooks[0].schedule).kind, "exponential")
+        self.assertEqual(instantiate(cfg.model.loss.lambda_schedule).kind, "exponential")
         cfg = _load(lambda_max_variant(0.1))
-        schedule = instantiate(cfg.train.hooks[0].schedule)
+        schedule = instantiate(cfg.model.loss.lambda_schedule)
         self.assertEqual((schedule(0.0), schedule(0.9)), (0.0, 0.1))  # step at a third, to 0.1
         cfg = _load(alpha_beta_variant(0.3, 0.1))
         self.assertEqual(

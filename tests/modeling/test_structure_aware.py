@@ -139,26 +139,46 @@ class TestStructureAwareLoss(unittest.TestCase):
 
 
 class _TinyPose(nn.Module):
-    def __init__(self):
+    def __init__(self, loss):
         super().__init__()
         self.conv = nn.Conv2d(3, 17, 1)
-        self.loss = _loss(COCO, lam=0.0)
+        self.loss = loss
         self.seen = []
 
     def forward(self, batch):
-        self.seen.append(self.loss.lambda_limb)
         pred = self.conv(batch)
-        return self.loss([pred], [torch.zeros_like(pred)], [torch.ones(pred.shape[:2])])
+        losses = self.loss([pred], [torch.zeros_like(pred)], [torch.ones(pred.shape[:2])])
+        self.seen.append(self.loss.lambda_limb)
+        return losses
 
 
-class TestLambdaHook(unittest.TestCase):
-    def test_hook_drives_lambda_as_for_the_dsl(self):
-        model = _TinyPose()
+class TestLambdaSchedule(unittest.TestCase):
+    def test_step_schedule_from_the_trainers_iteration_as_for_the_dsl(self):
+        """λ follows the schedule of the trainer's iteration (detectron2's EventStorage), no hook."""
+        model = _TinyPose(
+            _loss(COCO, lam=0.0, lambda_schedule=LimbLambdaSchedule(kind="step"), max_iter=3)
+        )
+        data = iter([torch.rand(1, 3, 2, 2) for _ in range(4)])
+        trainer = SimpleTrainer(model, data, torch.optim.SGD(model.parameters(), lr=0.01))
+        trainer.train(0, 3)  # progress 0, 1/3, 2/3: step at 1/3
+        self.assertEqual(model.seen, [0.0, 1.0, 1.0])
+
+    def test_constant_weight_without_a_schedule(self):
+        model = _TinyPose(_loss(COCO, lam=1.0))
+        data = iter([torch.rand(1, 3, 2, 2) for _ in range(3)])
+        trainer = SimpleTrainer(model, data, torch.optim.SGD(model.parameters(), lr=0.01))
+        trainer.train(0, 2)
+        self.assertEqual(model.seen, [1.0, 1.0])
+
+    def test_the_lambda_hook_refuses_a_scheduled_loss(self):
+        model = _TinyPose(
+            _loss(COCO, lam=0.0, lambda_schedule=LimbLambdaSchedule(kind="step"), max_iter=3)
+        )
         data = iter([torch.rand(1, 3, 2, 2) for _ in range(4)])
         trainer = SimpleTrainer(model, data, torch.optim.SGD(model.parameters(), lr=0.01))
         trainer.register_hooks([LimbLambdaHook(schedule=LimbLambdaSchedule(kind="step"))])
-        trainer.train(0, 3)  # progress 0, 1/3, 2/3: step at 1/3
-        self.assertEqual(model.seen, [0.0, 1.0, 1.0])
+        with self.assertRaisesRegex(RuntimeError, "already follows its own lambda_schedule"):
+            trainer.train(0, 3)
 
 
 if __name__ == "__main__":

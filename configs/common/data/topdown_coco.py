@@ -41,9 +41,9 @@ dataloader.test = L(build_topdown_test_loader)(
     dataset=L(get_topdown_dataset)(names="ljof_ochuman_test"),
     mapper=L(TopDownDatasetMapper)(
         is_train=False,
-        codecs=["${model.codec}"],
+        codecs="${...train.mapper.codecs}",  # the training mapper's: one statement of each fact
         metadata=_meta,
-        image_format="BGR",
+        image_format="${...train.mapper.image_format}",
     ),
     batch_size=32,
     num_workers=4,
@@ -51,7 +51,7 @@ dataloader.test = L(build_topdown_test_loader)(
 # MMPose CocoMetric defaults (mmpose/evaluation/metrics/coco_metric.py): rescoring at 0.2, OKS-NMS at 0.9,
 # even with GT boxes
 dataloader.evaluator = L(TopDownKeypointEvaluator)(
-    dataset_name="ljof_ochuman_test", rescore=True, keypoint_score_thr=0.2, oks_nms_thr=0.9
+    dataset_name="${..test.dataset.names}", rescore=True, keypoint_score_thr=0.2, oks_nms_thr=0.9
 )
 # evaluated in this order every train.eval_period; the first one's AP picks model_best.pth
 dataloader.test_datasets = ["ljof_ochuman_test", "ljof_coco_2017_val_det"]

@@ -7,7 +7,8 @@ Everything downstream (flip, half-body, LJA, the structure loss, OKS) reads thes
 * ``keypoint_names`` (K names), ``keypoint_flip_map`` (left/right name pairs) and
   ``keypoint_connection_rules`` (``(name_a, name_b, (r, g, b))``): detectron2's own fields, read by
   ``create_keypoint_hflip_indices`` and ``Visualizer``;
-* ``keypoint_oks_sigmas``: K per-joint OKS sigmas (COCO: reference §3.1; CrowdPose: §3.2);
+* ``keypoint_oks_sigmas``: K per-joint OKS sigmas (COCO: pycocotools ``cocoeval.py``, ``kpt_oks_sigmas``;
+  CrowdPose: crowdposetools ``cocoeval.py``);
 * ``keypoint_limb_chains``: the two limb graphs of the paper as index lists (arms: L-wrist, L-elbow,
   L-shoulder, R-shoulder, R-elbow, R-wrist; legs: L-ankle, L-knee, L-hip, R-hip, R-knee, R-ankle);
   neighbours are adjacent entries;

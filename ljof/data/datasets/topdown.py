@@ -21,15 +21,13 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from ljof.structures import D2_KEYPOINT_OFFSET  # detectron2's load_coco_json adds it to x, y
+
 from .register import check_dataset_files
 
 __all__ = ["get_topdown_dataset", "image_dicts_to_person_records", "load_detection_records"]
 
 logger = logging.getLogger(__name__)
-
-# detectron2's load_coco_json adds this to keypoint x, y (continuous convention).
-D2_KEYPOINT_OFFSET = 0.5
-
 
 def _gt_record(image: Dict, ann: Dict, num_keypoints: int, dataset_name: str) -> Optional[Dict]:
     """One person record from a detectron2 image dict and one of its annotations; None if filtered."""

@@ -9,8 +9,11 @@
   (the target weighting is this project's choice where the paper is silent; docs/training.md). The
   neighbours come from the dataset metadata field ``keypoint_limb_chains`` (two index lists; adjacent
   entries are neighbours), never from hard-coded indices;
-* ``λ`` is the plain float attribute :attr:`DynamicStructureLoss.lambda_limb`, set before every step by
-  :class:`ljof.engine.LimbLambdaHook` from a schedule of training progress.
+* ``λ(t)`` follows ``lambda_schedule`` of training progress ``t = iteration / max_iter``; the iteration is
+  read from detectron2's ``EventStorage`` at every training forward (:class:`ScheduledWeight`), so any
+  detectron2 trainer, detectron2's stock ``tools/lazyconfig_train_net.py`` included, trains with the
+  configured schedule (docs/training.md, "λ schedule"). Without a schedule λ is the constant
+  :attr:`DynamicStructureLoss.lambda_limb`.
 
 The structure maps are a fixed 0/1 matrix ``M`` of shape (J, K) (J = number of limb joints, 12) applied
 over the channel dimension with ``einsum`` (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`,
@@ -19,15 +22,31 @@ works on every output of a multi-output head (SRPose).
 """
 
 import logging
-from typing import Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
 
 from .structure import HeatmapStructureLoss
 
-__all__ = ["DynamicStructureLoss", "limb_structure_matrix"]
+__all__ = ["DynamicStructureLoss", "limb_chains_from_metadata", "limb_structure_matrix"]
 
 logger = logging.getLogger(__name__)
+
+
+def limb_chains_from_metadata(metadata) -> List[List[int]]:
+    """The ``keypoint_limb_chains`` field of a dataset's metadata (``MetadataCatalog.get(name)`` or a dict).
+
+    Raises:
+        ValueError: the metadata has no such field (a dataset registered without a keypoint set).
+    """
+    chains = metadata.get("keypoint_limb_chains", None)
+    if not chains:
+        name = getattr(metadata, "name", "the given metadata")
+        raise ValueError(
+            f"dataset '{name}': its metadata has no keypoint_limb_chains; register it with a keypoint "
+            "set (ljof.data.register_keypoint_dataset(..., keypoint_set=...))"
+        )
+    return [[int(i) for i in chain] for chain in chains]
 
 
 def limb_structure_matrix(limb_chains: Sequence[Sequence[int]], num_keypoints: int) -> torch.Tensor:
@@ -84,6 +103,8 @@ class DynamicStructureLoss(HeatmapStructureLoss):
         limb_chains: Sequence[Sequence[int]],
         num_keypoints: int,
         lambda_limb: float = 0.0,
+        lambda_schedule: Optional[Callable[[float], float]] = None,
+        max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
     ):
@@ -92,14 +113,24 @@ class DynamicStructureLoss(HeatmapStructureLoss):
             limb_chains: metadata ``keypoint_limb_chains`` of the dataset (two index lists for COCO-17
                 and CrowdPose-14).
             num_keypoints: K, the number of heatmap channels.
-            lambda_limb: initial λ; the λ hook overwrites it before every training step.
+            lambda_limb: λ when there is no ``lambda_schedule``; with one, the λ of the last call.
+            lambda_schedule: ``progress in [0, 1] -> λ`` (``ljof.engine.LimbLambdaSchedule``); when
+                given, every call reads the iteration from detectron2's ``EventStorage`` (and raises
+                ``RuntimeError`` outside one) and logs λ as ``lambda_limb``.
+            max_iter: iterations of the whole schedule (the configs: ``"${train.max_iter}"``);
+                required with ``lambda_schedule``.
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
+
+        Raises:
+            ValueError: ``lambda_schedule`` without a positive ``max_iter``.
         """
         super().__init__(
             structure_matrix=limb_structure_matrix(limb_chains, int(num_keypoints)),
             lambda_limb=lambda_limb,
+            lambda_schedule=lambda_schedule,
+            max_iter=max_iter,
             loss_weight=loss_weight,
             use_target_weight=use_target_weight,
         )

@@ -9,18 +9,21 @@ Loss (its Eq. 4-6) and of the structure-aware loss of Ke et al. (ECCV 2018) that
   where ``M`` is a fixed 0/1 matrix (R, K): row r has ones at the joints of group r (a joint and its
   neighbours). The two losses differ only in ``M`` (limb chains vs the whole skeleton).
 
-``λ`` is the plain float attribute ``lambda_limb`` (the name is :class:`ljof.engine.LimbLambdaHook`'s
-interface: the hook sets it before every step from a schedule of training progress, on every module that
-has it). ``M`` is applied over the channel dimension with ``einsum``, so the loss does not depend on the
-heatmap resolution and works on every output of a multi-output head (SRPose).
+``λ`` follows ``lambda_schedule`` of training progress ``iteration / max_iter``, the iteration read from
+detectron2's ``EventStorage`` at every training forward (:class:`~.scheduled_weight.ScheduledWeight`), so
+every detectron2 trainer, the stock ``tools/lazyconfig_train_net.py`` included, applies it; without a
+schedule λ is the constant attribute ``lambda_limb``. ``M`` is applied over the channel dimension with
+``einsum``, so the loss does not depend on the heatmap resolution and works on every output of a
+multi-output head (SRPose).
 """
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 from torch import nn
 
 from .mse import weighted_heatmap_mse
+from .scheduled_weight import ScheduledWeight
 
 __all__ = ["HeatmapStructureLoss"]
 
@@ -41,13 +44,20 @@ class HeatmapStructureLoss(nn.Module):
         *,
         structure_matrix: torch.Tensor,
         lambda_limb: float = 0.0,
+        lambda_schedule: Optional[Callable[[float], float]] = None,
+        max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
     ):
         """
         Args:
             structure_matrix: float (R, K) 0/1 matrix; row r selects the joints of structure map r.
-            lambda_limb: initial λ; the λ hook overwrites it before every training step.
+            lambda_limb: λ when there is no ``lambda_schedule``; with one, the λ of the last call.
+            lambda_schedule: ``progress in [0, 1] -> λ`` (``ljof.engine.LimbLambdaSchedule``); when
+                given, every call reads the iteration from detectron2's ``EventStorage`` (and raises
+                ``RuntimeError`` outside one) and logs λ as the scalar ``lambda_limb``.
+            max_iter: iterations of the whole schedule (the configs: ``"${train.max_iter}"``);
+                required with ``lambda_schedule``.
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
@@ -59,6 +69,11 @@ class HeatmapStructureLoss(nn.Module):
             )
         self.num_keypoints = int(structure_matrix.shape[1])
         self.lambda_limb = float(lambda_limb)
+        self.lambda_schedule = (
+            None
+            if lambda_schedule is None
+            else ScheduledWeight(schedule=lambda_schedule, max_iter=max_iter, name="lambda_limb")
+        )
         self.loss_weight = float(loss_weight)
         self.use_target_weight = bool(use_target_weight)
         # Not persistent: the matrix follows from the metadata, and a checkpoint of a model trained with
@@ -111,6 +126,8 @@ class HeatmapStructureLoss(nn.Module):
                     f"{name}: use_target_weight=True needs one (B, K) weight tensor per output, "
                     f"got {weights!r:.80}"
                 )
+        if self.lambda_schedule is not None:
+            self.lambda_limb = self.lambda_schedule()
         loss_hm = outputs[0].new_zeros(())
         loss_structure = outputs[0].new_zeros(())
         for i, (pred, target) in enumerate(zip(outputs, targets)):

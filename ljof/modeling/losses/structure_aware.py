@@ -22,7 +22,7 @@ chains) and the weighting (constant vs step λ). The norm is the squared mean of
 both losses.
 """
 
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -94,8 +94,8 @@ class StructureAwareLoss(HeatmapStructureLoss):
     ``forward(outputs, targets, weights)`` (lists of (B, K, h, w) heatmaps and (B, K) weights) returns
     ``{"loss_heatmap": mean((P − G)²·w), "loss_structure": λ · mean((M(w·P) − M(w·G))²)}`` with
     ``M = I + A`` (K, K) from the skeleton, both times ``loss_weight``. λ is the attribute
-    ``lambda_limb``, driven like the DSL's by :class:`ljof.engine.LimbLambdaHook` (a constant schedule
-    gives Ke et al.'s fixed weight; the step schedule is Table 9's "with dynamic weights" row).
+    ``lambda_limb``, constant (Ke et al.'s fixed weight) or following ``lambda_schedule`` of the trainer's
+    iteration like the DSL's (the step schedule is Table 9's "with dynamic weights" row).
     """
 
     structure_key = "loss_structure"
@@ -106,6 +106,8 @@ class StructureAwareLoss(HeatmapStructureLoss):
         skeleton_edges: Sequence[Sequence[int]],
         num_keypoints: int,
         lambda_limb: float = 0.0,
+        lambda_schedule: Optional[Callable[[float], float]] = None,
+        max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
     ):
@@ -113,14 +115,18 @@ class StructureAwareLoss(HeatmapStructureLoss):
         Args:
             skeleton_edges: index pairs of the skeleton (:func:`skeleton_edges_from_metadata`).
             num_keypoints: K, the number of heatmap channels.
-            lambda_limb: initial λ (the weight of the structure term); the λ hook overwrites it before
-                every training step.
+            lambda_limb: the weight λ of the structure term when there is no ``lambda_schedule`` (Ke et
+                al.'s constant weight).
+            lambda_schedule, max_iter: λ as a schedule of training progress, read from detectron2's
+                ``EventStorage`` (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`).
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default).
         """
         super().__init__(
             structure_matrix=skeleton_structure_matrix(skeleton_edges, int(num_keypoints)),
             lambda_limb=lambda_limb,
+            lambda_schedule=lambda_schedule,
+            max_iter=max_iter,
             loss_weight=loss_weight,
             use_target_weight=use_target_weight,
         )

@@ -5,12 +5,17 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from detectron2.config import configurable
+from detectron2.config import configurable, instantiate
 from detectron2.modeling import META_ARCH_REGISTRY
 from detectron2.structures import Instances
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
+from ljof.data import window_area
+from ljof.data.transforms import crop_to_image  # the single crop -> image inverse
+from ljof.structures import rescore_by_keypoints  # the evaluators' rescoring, defined once
+
+from ..config import model_config_from_yacs
 from ..instances import keypoint_instances
 from .flip import flip_back_heatmaps
 
@@ -96,11 +101,7 @@ class TopDownPoseEstimator(nn.Module):
     def from_config(cls, cfg):
         """yacs route (``build_model(cfg)``): the LazyConfig named by ``cfg.MODEL.TOPDOWN.CONFIG_FILE``
         with the yacs keys applied (:func:`ljof.modeling.model_config_from_yacs`)."""
-        from detectron2.config import instantiate
-
-        from ..config import model_config_from_yacs
-
-        model_cfg = model_config_from_yacs(cfg)
+        model_cfg = model_config_from_yacs(cfg, model_class=cls)
         return {k: instantiate(model_cfg[k]) for k in model_cfg if k != "_target_"}
 
     @property
@@ -230,8 +231,6 @@ def postprocess_heatmaps(
     Raises:
         ValueError: an input lacks one of the keys above.
     """
-    from ljof.data.transforms import crop_to_image  # the single crop -> image inverse
-
     kpts, scores = codec.decode(heatmaps.float().cpu())
     results = []
     for i, x in enumerate(batched_inputs):
@@ -248,7 +247,7 @@ def postprocess_heatmaps(
         score = torch.as_tensor(scores[i], dtype=torch.float32)
         keypoints = torch.cat([xy, score[:, None]], dim=1)
         bbox_score = float(x.get("bbox_score", 1.0))
-        bbox_area = float(x.get("bbox_area", scale[0] * scale[1]))
+        bbox_area = float(x.get("bbox_area", window_area(scale)))
         results.append(
             {
                 "keypoints": keypoints,
@@ -266,8 +265,6 @@ def _instance_score(
 ) -> float:
     if rescore_keypoint_thr is None:
         return bbox_score
-    from ljof.evaluation import rescore_by_keypoints  # the evaluators' rescoring, defined once
-
     scores = keypoints[:, 2].detach().cpu().numpy()
     return float(rescore_by_keypoints(scores, bbox_score, rescore_keypoint_thr))
 

@@ -10,25 +10,31 @@ convention; keypoint score), so ``inference_on_dataset`` with ``COCOEvaluator`` 
 ``Visualizer``, work unchanged.
 
 The model only runs models: boxes given with the inputs (``person_boxes``, e.g. ground truth attached by
-:func:`ljof.data.attach_person_boxes`) replace the detector; resizing is the predictor's
-(:class:`ljof.predictor.DetectorPosePredictor`).
+:func:`ljof.data.attach_person_boxes`) replace the detector; resizing and loading weights are the
+predictor's (:class:`ljof.predictor.DetectorPosePredictor`), as in detectron2's ``DefaultPredictor``.
 """
 
 import logging
-from typing import Dict, List, Optional
+import os
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from detectron2.config import CfgNode, configurable
+from detectron2 import model_zoo
+from detectron2.config import CfgNode, LazyConfig, configurable, get_cfg, instantiate
 from detectron2.data import MetadataCatalog
-from detectron2.modeling import META_ARCH_REGISTRY
+from detectron2.modeling import META_ARCH_REGISTRY, build_model
 from detectron2.structures import BoxMode
 from torch import nn
 
-from .instances import keypoint_instances
-from .meta_arch.topdown import TopDownPoseEstimator
+from ljof.data import topdown_test_sample
+from ljof.data.transforms import crop_person, topdown_window
+from ljof.structures import pixel_index_scale_matrix
 
-__all__ = ["DetectorPoseModel", "add_detector_pose_config"]
+from ..instances import keypoint_instances
+from .topdown import TopDownPoseEstimator
+
+__all__ = ["DetectorPoseModel", "add_detector_pose_config", "build_detector_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +48,9 @@ def add_detector_pose_config(cfg: CfgNode) -> CfgNode:
     * ``MODEL.DETECTOR_POSE.DETECTOR_WEIGHTS``: its weights (path or URL; "" = random);
     * ``MODEL.DETECTOR_POSE.POSE_CONFIG``: a LazyConfig whose ``model`` is the top-down pose model
       (e.g. ``configs/hrnet_w32_coco_256x192.py``); ``POSE_WEIGHTS``: its checkpoint (converted by
-      ``ljof.checkpoint.PoseCheckpointer``); ``MODEL.WEIGHTS`` stays for a whole-model checkpoint
-      (``DefaultPredictor`` loads it);
+      ``ljof.checkpoint.PoseCheckpointer``); ``MODEL.WEIGHTS`` stays for a whole-model checkpoint.
+      ``build_model`` builds without weights, as detectron2's does; ``DetectorPosePredictor.from_yacs``
+      loads the three, as ``DefaultPredictor`` loads ``MODEL.WEIGHTS``;
     * ``SCORE_THRESH``, ``PERSON_CLASS_ID``, ``MAX_PERSONS``.
 
     The test resize is detectron2's ``INPUT.MIN_SIZE_TEST`` / ``INPUT.MAX_SIZE_TEST``, read by the
@@ -105,11 +112,9 @@ class DetectorPoseModel(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: CfgNode) -> Dict:
-        """Keyword arguments from a yacs config extended by :func:`add_detector_pose_config`."""
-        from detectron2.config import LazyConfig, instantiate
-
-        from ljof.predictor import build_detector
-
+        """Keyword arguments from a yacs config extended by :func:`add_detector_pose_config`: the
+        detector and the pose model, randomly initialised (weights: ``DetectorPosePredictor.from_yacs``).
+        """
         node = cfg.MODEL.get("DETECTOR_POSE", None)
         if node is None or not node.POSE_CONFIG:
             raise ValueError(
@@ -117,15 +122,9 @@ class DetectorPoseModel(nn.Module):
                 "ljof.modeling.add_detector_pose_config(cfg) and set it"
             )
         pose_model = instantiate(LazyConfig.load(node.POSE_CONFIG).model).to(cfg.MODEL.DEVICE)
-        if node.POSE_WEIGHTS:
-            from ljof.checkpoint import PoseCheckpointer
-
-            PoseCheckpointer(pose_model).load(node.POSE_WEIGHTS)
         detector = None
         if node.DETECTOR_CONFIG:
-            detector = build_detector(
-                node.DETECTOR_CONFIG, weights=node.DETECTOR_WEIGHTS or None, device=cfg.MODEL.DEVICE
-            )
+            detector = build_detector_model(node.DETECTOR_CONFIG, device=cfg.MODEL.DEVICE)
         return {
             "detector": detector,
             "pose_model": pose_model,
@@ -221,8 +220,6 @@ class DetectorPoseModel(nn.Module):
 
     def _crops(self, x: Dict, index: int, boxes: np.ndarray, scores: np.ndarray) -> List[Dict]:
         """Test-mode pose samples (docs/interfaces.md "Mapper samples") of one image's boxes."""
-        from ljof.data.transforms import crop_person, topdown_window
-
         height, width = _image_size(x)
         image_matrix = None  # original px -> px of the image the crops come from
         if "pose_image" in x:
@@ -231,7 +228,7 @@ class DetectorPoseModel(nn.Module):
             img = _as_hwc_uint8(x.get("image"), index, x, "image", channels_first=True)
             if img.shape[:2] != (height, width):  # resized for the detector, pixel-index convention
                 sx, sy = img.shape[1] / width, img.shape[0] / height
-                image_matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
+                image_matrix = pixel_index_scale_matrix(sx, sy)
         codec = self.pose_model.codec
         samples = []
         for box, score in zip(boxes, scores):
@@ -247,17 +244,16 @@ class DetectorPoseModel(nn.Module):
             if self.input_format != self.pose_model.input_format:
                 crop = crop[:, :, ::-1]
             samples.append(
-                {
-                    "image": torch.as_tensor(np.ascontiguousarray(crop.transpose(2, 0, 1))),
-                    "center": torch.as_tensor(center),
-                    "scale": torch.as_tensor(scale),
-                    "bbox": [float(v) for v in box],
-                    "bbox_score": float(score),
-                    "bbox_area": float(scale[0]) * float(scale[1]),
-                    "image_id": x.get("image_id", index),
-                    "height": height,
-                    "width": width,
-                }
+                topdown_test_sample(
+                    crop,
+                    center=center,
+                    scale=scale,
+                    bbox=box,
+                    bbox_score=float(score),
+                    image_id=x.get("image_id", index),
+                    height=height,
+                    width=width,
+                )
             )
         return samples
 
@@ -268,6 +264,45 @@ class DetectorPoseModel(nn.Module):
         if "person" not in classes:
             raise ValueError(f"dataset '{dataset_name}' has no 'person' in thing_classes {classes}")
         return classes.index("person")
+
+
+def _resolve_detector_config(config_file: str) -> str:
+    if os.path.exists(config_file):
+        return config_file
+    try:
+        return model_zoo.get_config_file(config_file)
+    except RuntimeError as e:
+        raise FileNotFoundError(
+            f"detector config {config_file!r} is neither a file nor a detectron2 model-zoo config "
+            "(e.g. 'COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml')"
+        ) from e
+
+
+def build_detector_model(config_file: str, *, opts: Sequence[str] = (), device: str) -> nn.Module:
+    """A detectron2 detector, randomly initialised, in eval mode on ``device`` (weights: the predictor's
+    ``ljof.predictor.build_detector`` or a ``DetectionCheckpointer``).
+
+    Args:
+        config_file: a yaml (yacs, e.g. ``"COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"`` from
+            detectron2's model zoo or a local path) or a LazyConfig ``.py`` (its ``model``).
+        opts: overrides: ``KEY VALUE`` pairs for yacs, ``key=value`` strings for LazyConfig.
+        device: e.g. ``"cpu"`` or ``"cuda"``.
+
+    Raises:
+        FileNotFoundError: ``config_file`` is neither a file nor a model-zoo config.
+    """
+    path = _resolve_detector_config(config_file)
+    if path.endswith(".py"):
+        cfg = LazyConfig.apply_overrides(LazyConfig.load(path), list(opts))
+        model = instantiate(cfg.model)
+    else:
+        cfg = get_cfg()
+        cfg.merge_from_file(path)
+        cfg.merge_from_list(list(opts))
+        cfg.MODEL.DEVICE = device
+        cfg.MODEL.WEIGHTS = ""
+        model = build_model(cfg)
+    return model.to(device).eval()
 
 
 def _image_size(x: Dict):
