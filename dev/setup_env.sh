@@ -73,7 +73,8 @@ lock_check() { [[ "$LOCKED" == "0" ]] || "$PY" "$ROOT/dev/lock.py" check "$LOCK"
 STAMP_DIR="$("$PY" -c 'import sys; print(sys.prefix)')"
 STAMP="$STAMP_DIR/.ljof-setup-stamp"
 fingerprint() {
-  cat "$ROOT/dev/setup_env.sh" "$ROOT/dev/constraints.txt" "$ROOT/dev/lock.py" "$ROOT/setup.py"
+  cat "$ROOT/dev/setup_env.sh" "$ROOT/dev/constraints.txt" "$ROOT/dev/lock.py" "$ROOT/setup.py" \
+    "$ROOT/dev/patch_detectron2_sdist.py"
   [[ "$LOCKED" == "0" ]] || cat "$LOCK"
   echo "DETECTRON2_SOURCE=${DETECTRON2_SOURCE:-} LOCKED=$LOCKED"
 }
@@ -114,12 +115,15 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------- 3. detectron2
-# Importing detectron2 v0.6 needs the shims of ljof/compat.py; run them from the file (ljof may not be
-# installed yet) before the import check.
+# detectron2 must import on its own (detectron2's stock tools import it before ljof): the sdist route
+# patches its sources for that (dev/patch_detectron2_sdist.py). Into your own environment
+# (LJOF_USE_CURRENT_ENV=1 / LJOF_UNLOCKED=1) a detectron2 that imports after ljof/compat.py's run-time
+# shims is kept as it is.
 d2_imports() {
-  "$PY" - "$ROOT/ljof/compat.py" <<'EOF' >/dev/null 2>&1
+  "$PY" - "$ROOT/ljof/compat.py" "$LOCKED" <<'EOF' >/dev/null 2>&1
 import runpy, sys
-runpy.run_path(sys.argv[1])["apply"]()
+if sys.argv[2] == "0":
+    runpy.run_path(sys.argv[1])["apply"]()
 import detectron2.data, detectron2.modeling, detectron2.engine  # noqa: F401,E401
 EOF
 }
@@ -146,7 +150,7 @@ else
   fi
   tar -xzf "$SDIST" -C "$WORK"
   "$PY" "$ROOT/dev/patch_detectron2_sdist.py" "$WORK/pb1-detectron2-0.6"
-  pip_install --no-build-isolation --no-deps "$WORK/pb1-detectron2-0.6"
+  pip_install --no-build-isolation --no-deps --force-reinstall "$WORK/pb1-detectron2-0.6"
   # detectron2's own runtime requirements (its setup.py lists them; --no-deps skipped them above).
   pip_install "fvcore>=0.1.5,<0.1.6" "iopath>=0.1.7,<0.1.10" "pycocotools>=2.0.2" "omegaconf>=2.1" \
     "hydra-core>=1.1" black termcolor tabulate cloudpickle matplotlib tqdm tensorboard yacs Pillow

@@ -4,7 +4,11 @@ runs inference, kept outside :mod:`ljof.evaluation`."""
 
 from typing import Dict, List, Optional, Tuple
 
+from detectron2.evaluation import inference_on_dataset
+
 from ..data.block_occlusion import DEFAULT_ALPHAS, DEFAULT_BETA, BlockOcclusionMapper
+from ..engine import build_topdown_test_loader
+from ..evaluation import OcclusionEvaluator
 
 __all__ = ["curve_point", "robustness_curve"]
 
@@ -52,11 +56,6 @@ def robustness_curve(
         ``(points, predictions)``: one :func:`curve_point` per alpha, and alpha -> the evaluator's
         per-instance predictions (with ``occluded_joints``), for paired comparisons between models.
     """
-    from detectron2.evaluation import inference_on_dataset
-
-    from ..engine import build_topdown_test_loader
-    from ..evaluation import OcclusionEvaluator
-
     points, predictions = [], {}
     for alpha in alphas:
         occluding = BlockOcclusionMapper(

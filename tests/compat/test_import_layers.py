@@ -11,13 +11,19 @@ from tests.common import ROOT
 # the layer of each subpackage (or top-level module) of ljof; a module may import its own or lower layers
 LAYERS = {
     "ljof.compat": 0,
+    "ljof.errors": 0,
     "ljof.structures": 0,
     "ljof.model_zoo": 0,
     "ljof.checkpoint": 0,
     "ljof.data": 1,
     "ljof.synthetic": 1,
     "ljof.modeling": 2,
+    "ljof.config": 2,  # the training tools' command-line checks: read data's metadata, the model zoo
     "ljof.engine": 2,
+    # the robustness-curve driver runs inference with the evaluators; the occlusion tables and plots
+    # import only ljof.data, and the occlusion evaluator logs them
+    "ljof.analysis.robustness_curve": 4,
+    "ljof.analysis": 2,
     "ljof.evaluation": 3,
     "ljof.deploy": 3,
     "ljof.predictor": 3,

@@ -134,11 +134,14 @@ class TestConfigFactsOnce(unittest.TestCase):
         from ljof.data.lja import limb_joint_ids_from_metadata
         from ljof.modeling import limb_structure_matrix
 
+        from ljof.modeling import skeleton_edges_from_metadata, skeleton_structure_matrix
+
         checked = 0
         for path in LEAVES + [os.path.join(CONFIG_DIR, "main_job", "ljof.py")]:
             cfg = LazyConfig.load(path)
-            if cfg.dataloader.train.mapper.lja is None:
-                continue
+            lja_cfg = cfg.dataloader.train.mapper.lja
+            if lja_cfg is None or lja_cfg._target_ is not LimbJointAugmentation:
+                continue  # no LJA (the occlusion baselines take no keypoint set)
             with self.subTest(config=_rel(path)):
                 crowd = "crowdpose" in os.path.basename(path)
                 for keypoint_set, train_name in (
@@ -158,6 +161,13 @@ class TestConfigFactsOnce(unittest.TestCase):
                         loss = instantiate(cfg.model.loss)
                         expected = limb_structure_matrix(
                             meta["keypoint_limb_chains"], len(meta["keypoint_names"])
+                        )
+                        self.assertTrue(torch.equal(loss.structure_matrix, expected))
+                    if cfg.model.loss._target_ is StructureAwareLoss:
+                        cfg.model.head.num_keypoints = len(meta["keypoint_names"])
+                        loss = instantiate(cfg.model.loss)
+                        expected = skeleton_structure_matrix(
+                            skeleton_edges_from_metadata(meta), len(meta["keypoint_names"])
                         )
                         self.assertTrue(torch.equal(loss.structure_matrix, expected))
                 checked += 1
