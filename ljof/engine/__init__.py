@@ -27,6 +27,7 @@ from .precision import (
     native_bf16_support,
     resolve_cpu_dtype,
     resolve_memory_format,
+    training_precision,
 )
 from .trainer import (
     CPUAutocastTrainer,

@@ -28,6 +28,7 @@ __all__ = [
     "native_bf16_support",
     "resolve_cpu_dtype",
     "resolve_memory_format",
+    "training_precision",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,31 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
     dtype = torch.bfloat16 if native else torch.float32
     logger.info("CPU mixed precision: %s (train.amp.cpu_dtype=auto: %s)", str(dtype)[6:], reason)
     return dtype
+
+
+def training_precision(train_cfg) -> Tuple[str, str]:
+    """The precision a config's ``train`` node trains in, and why, without building anything: the rule
+    of :func:`ljof.engine.build_trainer` (CUDA: ``amp.enabled``; CPU: ``amp.cpu_dtype`` alone).
+
+    Returns:
+        ``(precision, reason)``, e.g. ``("float32", "train.amp.cpu_dtype=auto: the CPU has neither
+        AVX512-BF16 nor AMX, so oneDNN would emulate bf16")``.
+    """
+    amp = train_cfg.get("amp", None) or {}
+    device = torch.device(train_cfg.device)
+    if device.type == "cuda":
+        if amp.get("enabled", False):
+            return "float16 AMP", "train.amp.enabled=True on CUDA"
+        return "float32", "train.amp.enabled=False on CUDA"
+    if device.type != "cpu":
+        return "float32", f"{device.type}: no mixed precision"
+    name = amp.get("cpu_dtype", "float32")
+    if name not in CPU_DTYPES:
+        raise ValueError(f"train.amp.cpu_dtype={name!r}: expected one of {CPU_DTYPES}")
+    if name != "auto":
+        return name, f"train.amp.cpu_dtype={name}"
+    native, reason = native_bf16_support()
+    return ("bfloat16" if native else "float32"), f"train.amp.cpu_dtype=auto: {reason}"
 
 
 def conv_weight_fraction(model: nn.Module) -> float:

@@ -36,7 +36,7 @@ from .comparison import SPLIT_METRICS, seed_statistics
 from .demo import demo_outputs, rounded
 from .report import format_ablation, format_seed_differences
 from .scoring import compare_runs, load_split_gts, score_runs
-from .training import TrainingSettings, train_runs
+from .training import TrainingSettings, train_runs, variant_precision
 from .variants import (
     ABLATION_VARIANTS,
     BASELINE,
@@ -159,6 +159,8 @@ def run_main_job(args, root: str) -> int:
         threads=args.threads,
         extra_overrides=args.extra_overrides,
     )
+    precision, why = variant_precision(root, runs[0].variant, args.extra_overrides)
+    print(f"training precision: {precision} ({why})", flush=True)
     print(f"{len(runs)} runs ({', '.join(r.key for r in runs)}), {args.jobs} at a time", flush=True)
     train_s = train_runs(
         runs, args.output, settings, jobs=args.jobs, reuse=args.skip_training,

@@ -25,14 +25,20 @@ import time
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
-from detectron2.config import LazyConfig
 
-from ljof.engine.precision import native_bf16_support, resolve_cpu_dtype
+from ljof.engine.precision import native_bf16_support
 from ljof.synthetic import dataset_name
 
 from .comparison import load_predictions, paired_differences
 from .scoring import load_split_gts, score_predictions
-from .training import TrainingJob, TrainingSettings, prediction_file, read_metrics, train_jobs
+from .training import (
+    TrainingJob,
+    TrainingSettings,
+    prediction_file,
+    read_metrics,
+    train_jobs,
+    variant_precision,
+)
 from .variants import BASELINE, Run, Variant
 
 __all__ = [
@@ -128,13 +134,7 @@ def write_json(path: str, obj: Mapping) -> None:
 
 
 def _precision(root: str, run: StudyRun, settings: TrainingSettings) -> str:
-    cfg = LazyConfig.load(run.run.variant.config_path(root))
-    cfg = LazyConfig.apply_overrides(cfg, [*run.run.variant.overrides, *settings.extra_overrides])
-    if not cfg.train.amp.enabled:
-        return "float32"
-    if str(cfg.train.device).startswith("cuda"):
-        return "cuda amp"
-    return str(resolve_cpu_dtype(cfg.train.amp.get("cpu_dtype", "auto"))).replace("torch.", "")
+    return variant_precision(root, run.run.variant, settings.extra_overrides)[0]
 
 
 def machine() -> Dict[str, str]:

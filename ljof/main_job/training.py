@@ -19,7 +19,11 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from .variants import Run
+from detectron2.config import LazyConfig
+
+from ljof.engine.precision import training_precision
+
+from .variants import Run, Variant
 
 __all__ = [
     "TrainingSettings",
@@ -232,3 +236,11 @@ def read_metrics(output_dir: str) -> Optional[List[Dict]]:
         return None
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def variant_precision(root: str, variant: Variant, extra_overrides: Sequence[str] = ()):
+    """``(precision, reason)`` that a variant's training will use on this machine
+    (:func:`ljof.engine.training_precision` of its config with its overrides)."""
+    cfg = LazyConfig.load(variant.config_path(root))
+    cfg = LazyConfig.apply_overrides(cfg, [*variant.overrides, *extra_overrides])
+    return training_precision(cfg.train)

@@ -21,6 +21,7 @@ from ljof.engine import (
     prepare_memory_format,
     resolve_cpu_dtype,
     resolve_memory_format,
+    training_precision,
     run_in_float32,
 )
 from tests.configs.fixture_data import shrink_model
@@ -99,6 +100,27 @@ class TestDtypeChoice(unittest.TestCase):
             self.assertEqual(resolve_cpu_dtype("float32"), torch.float32)
         with self.assertRaisesRegex(ValueError, "train.amp.cpu_dtype='fp16'"):
             resolve_cpu_dtype("fp16")
+
+    def test_training_precision_names_the_trainers_choice_and_why(self):
+        cases = [
+            (_train_cfg(), False, "float32", "neither AVX512-BF16 nor AMX"),
+            (_train_cfg(), True, "bfloat16", "the CPU has AVX512-BF16"),
+            (
+                _train_cfg(amp=dict(enabled=True, cpu_dtype="float32")),
+                True,
+                "float32",
+                "cpu_dtype=float32",
+            ),
+            (_train_cfg(device="cuda"), False, "float16 AMP", "amp.enabled=True on CUDA"),
+            (_train_cfg(device="cuda", amp=dict(enabled=False)), False, "float32", "on CUDA"),
+        ]
+        for cfg, native, precision, why in cases:
+            with _Patched(_cpu_has(native, False)):
+                got, reason = training_precision(cfg)
+            self.assertEqual(got, precision, OmegaConf.to_container(cfg))
+            self.assertIn(why, reason)
+        with self.assertRaisesRegex(ValueError, "train.amp.cpu_dtype='fp16'"):
+            training_precision(_train_cfg(amp=dict(enabled=False, cpu_dtype="fp16")))
 
     def test_trainer_choice(self):
         model = nn.Linear(2, 2)
