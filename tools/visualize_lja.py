@@ -3,7 +3,8 @@
 
 Writes a PNG grid of ``--num`` training samples, as the network sees them: the training mapper's random
 geometry, the LJA blocks (outlined in red), and the target keypoints with the dataset's skeleton overlaid
-(unchanged by LJA: the occluded joints keep their targets). With ``--whole-images`` it also draws LJA on
+(unchanged by LJA: the occluded joints keep their targets), drawn with detectron2's ``Visualizer``
+(:mod:`ljof.data.lja_drawing`). With ``--whole-images`` it also draws LJA on
 the original images, every annotated person of an image at once (blocks sized from the person box).
 Examples::
 
@@ -20,17 +21,17 @@ import json
 import logging
 import os
 
-import cv2
 import numpy as np
 
 import ljof  # noqa: F401  (compat shims, dataset registration)
 from detectron2.data import MetadataCatalog
 from detectron2.data.detection_utils import read_image
 from detectron2.utils.logger import setup_logger
+from PIL import Image
 from tqdm import tqdm
 
 from ljof.data import LimbJointAugmentation, TopDownDatasetMapper
-from ljof.data.lja_drawing import crop_grid, draw_blocks, draw_skeleton
+from ljof.data.lja_drawing import crop_grid, draw_lja
 from ljof.data.datasets import (
     get_topdown_dataset,
     add_register_argument,
@@ -90,19 +91,17 @@ def whole_images(records, lja, meta, output):
         by_image.setdefault(r["file_name"], []).append(r)
     paths, total = [], 0
     for file_name, people in tqdm(sorted(by_image.items()), desc="images"):
-        image = np.ascontiguousarray(read_image(file_name, format="BGR"))
+        image = np.ascontiguousarray(read_image(file_name, format="RGB"))
         all_blocks = []
         for r in people:
             _, blocks = lja.apply(image, r["keypoints"], r["bbox"])
             all_blocks += blocks
-        for r in people:
-            draw_skeleton(image, r["keypoints"], meta, radius=4)
-        draw_blocks(image, all_blocks)
+        drawn = draw_lja(image, [r["keypoints"] for r in people], all_blocks, meta)
         total += len(all_blocks)
         path = os.path.join(
             output, "lja_" + os.path.splitext(os.path.basename(file_name))[0] + ".png"
         )
-        cv2.imwrite(path, image)
+        Image.fromarray(drawn).save(path)
         paths.append(path)
     return paths, total
 
@@ -130,7 +129,7 @@ def main(argv=None):
     os.makedirs(args.output, exist_ok=True)
     grid, total = crop_grid(records, mapper, meta, args.num, args.cols, args.seed)
     grid_path = os.path.join(args.output, "lja_crops.png")
-    cv2.imwrite(grid_path, grid)
+    Image.fromarray(grid).save(grid_path)
     images = [grid_path]
     if args.whole_images:
         np.random.seed(args.seed)

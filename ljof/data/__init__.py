@@ -3,6 +3,7 @@
 from .datasets import *
 from .augmentations import (
     CropAugInput,
+    PixelHFlipTransform,
     RandomBBoxTransform,
     RandomHalfBody,
     RandomTopDownFlip,
@@ -11,9 +12,9 @@ from .augmentations import (
     build_topdown_augmentations,
 )
 from .codecs import DARKHeatmap, HeatmapCodec, MSRAHeatmap, UDPHeatmap
-from .lja import LimbJointAugmentation
+from .lja import BlockFillTransform, LimbJointAugmentation
 from .mapper import TopDownDatasetMapper
 from .occlusion_baselines import CoarseDropout, KeypointCentredDropout
 from .person_boxes import attach_person_boxes
 from .samples import topdown_test_sample, window_area
-from .transforms import crop_person, crop_to_image, topdown_window
+from .transforms import TopDownAffineTransform, crop_person, crop_to_image, topdown_window

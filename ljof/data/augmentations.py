@@ -12,22 +12,27 @@ keypoints, and records the map from the original image to its frame (a flip); th
 (``(center, scale, rotation)``) and ``apply_frame_matrix`` ((2, 3) original px -> frame px); fvcore's
 ``TransformList`` chains them like any ``apply_*``. After the crop, pixel transforms (LJA) act on a
 :class:`CropAugInput` through ``apply_image``/``apply_coords`` alone.
+
+Each policy's ``Transform`` is defined beside it (:class:`PixelHFlipTransform` with
+:class:`RandomTopDownFlip`, :class:`WindowTransform` with :class:`RandomHalfBody` and
+:class:`RandomBBoxTransform`); the matrices they compose come from :mod:`ljof.data.transforms`.
 """
 
 import logging
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 from detectron2.data import transforms as T
 from fvcore.transforms.transform import NoOpTransform, Transform
 
-from .transforms import PixelHFlipTransform
+from .transforms import compose_affine, hflip_matrix
 
 __all__ = [
     "TopDownAugInput",
     "CropAugInput",
-    "WindowTransform",
+    "PixelHFlipTransform",
     "RandomTopDownFlip",
+    "WindowTransform",
     "RandomHalfBody",
     "RandomBBoxTransform",
     "truncated_normal",
@@ -56,41 +61,6 @@ def truncated_normal(size=None) -> np.ndarray:
         out = np.concatenate([out, draw[np.abs(draw) <= 1.0]])
     out = out[:n]
     return out.reshape(size) if size is not None else float(out[0])
-
-
-class WindowTransform(Transform):
-    """Move the crop window to (``center``, ``scale``, ``rotation``).
-
-    The image plane does not move: pixels, coordinates, keypoints and the frame are unchanged; the new
-    window decides where the later crop is cut.
-
-    Args:
-        center: (2,) window centre, px of the augmentation frame.
-        scale: (2,) window size (w, h), px.
-        rotation: degrees.
-    """
-
-    def __init__(self, center, scale, rotation: float = 0.0):
-        super().__init__()
-        center = np.asarray(center, np.float32).copy()
-        scale = np.asarray(scale, np.float32).copy()
-        rotation = float(rotation)
-        self._set_attributes(locals())
-
-    def apply_image(self, img: np.ndarray) -> np.ndarray:
-        return img
-
-    def apply_coords(self, coords: np.ndarray) -> np.ndarray:
-        return coords
-
-    def apply_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
-        return keypoints
-
-    def apply_window(self, window):
-        return self.center, self.scale, self.rotation
-
-    def apply_frame_matrix(self, matrix: np.ndarray) -> np.ndarray:
-        return matrix
 
 
 class TopDownAugInput:
@@ -156,6 +126,60 @@ class CropAugInput:
         self.keypoints[:, :2] = tfm.apply_coords(self.keypoints[:, :2])
 
 
+class PixelHFlipTransform(Transform):
+    """Horizontal flip in the pixel-index convention: ``x -> width - 1 - x``.
+
+    detectron2's ``HFlipTransform`` maps ``x -> width - x`` in its continuous (+0.5) convention; LJOF's
+    coordinates are pixel indices, for which the same mirror is ``width - 1 - x``. Besides pixels and
+    coordinates it flips the top-down policy's state (:class:`TopDownAugInput`):
+    keypoint rows (mirrored, then left/right swapped by ``flip_indices``), the crop window (centre
+    mirrored, rotation negated) and the frame matrix.
+
+    Args:
+        width: image width, px.
+        flip_indices: (K,) left/right permutation of the joints; needed by :meth:`apply_keypoints`.
+    """
+
+    def __init__(self, width: int, flip_indices: Optional[Sequence[int]] = None):
+        super().__init__()
+        width = int(width)
+        flip_indices = None if flip_indices is None else np.asarray(flip_indices, np.int64)
+        self._set_attributes(locals())
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return hflip_matrix(self.width)
+
+    def apply_image(self, img: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(img[:, ::-1])
+
+    def apply_coords(self, coords: np.ndarray) -> np.ndarray:
+        coords = np.array(coords, np.float32, copy=True)
+        coords[:, 0] = self.width - 1 - coords[:, 0]
+        return coords
+
+    def apply_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
+        if self.flip_indices is None:
+            raise ValueError("a flip of keypoints needs flip_indices (the left/right permutation)")
+        if len(self.flip_indices) != len(keypoints):
+            raise ValueError(
+                f"flip_indices has {len(self.flip_indices)} entries for {len(keypoints)} keypoints"
+            )
+        out = np.array(keypoints, np.float32, copy=True)
+        out[:, :2] = self.apply_coords(out[:, :2])
+        return out[self.flip_indices]
+
+    def apply_window(self, window):
+        center, scale, rotation = window
+        return self.apply_coords(np.asarray(center, np.float32)[None])[0], scale, -rotation
+
+    def apply_frame_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        return compose_affine(self.matrix, matrix)
+
+    def inverse(self) -> Transform:
+        return self
+
+
 class RandomTopDownFlip(T.Augmentation):
     """Horizontal flip of the whole image with probability ``prob``; left/right joints swap.
 
@@ -175,6 +199,41 @@ class RandomTopDownFlip(T.Augmentation):
         if np.random.rand() < self.prob:
             return PixelHFlipTransform(image_size[1], flip_indices=self.flip_indices)
         return NoOpTransform()
+
+
+class WindowTransform(Transform):
+    """Move the crop window to (``center``, ``scale``, ``rotation``).
+
+    The image plane does not move: pixels, coordinates, keypoints and the frame are unchanged; the new
+    window decides where the later crop is cut.
+
+    Args:
+        center: (2,) window centre, px of the augmentation frame.
+        scale: (2,) window size (w, h), px.
+        rotation: degrees.
+    """
+
+    def __init__(self, center, scale, rotation: float = 0.0):
+        super().__init__()
+        center = np.asarray(center, np.float32).copy()
+        scale = np.asarray(scale, np.float32).copy()
+        rotation = float(rotation)
+        self._set_attributes(locals())
+
+    def apply_image(self, img: np.ndarray) -> np.ndarray:
+        return img
+
+    def apply_coords(self, coords: np.ndarray) -> np.ndarray:
+        return coords
+
+    def apply_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
+        return keypoints
+
+    def apply_window(self, window):
+        return self.center, self.scale, self.rotation
+
+    def apply_frame_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix
 
 
 class RandomHalfBody(T.Augmentation):

@@ -1,4 +1,4 @@
-"""Top-down geometry: box -> crop window, the crop's affine warp, its inverse, and the random policy.
+"""Top-down geometry: box -> crop window, the crop's affine warp and its inverse.
 
 Conventions (docs/interfaces.md): coordinates are in the pixel-index convention (the centre of the top-left
 pixel is (0, 0)); sizes are ``(w, h)``; ``center`` and ``scale`` are the crop window's centre and size in
@@ -16,8 +16,11 @@ Both use one rotation sign (positive ``rotation`` turns the crop's x axis by ``+
 down); the random rotation is symmetric, so the sign only matters for consistency, which this module
 keeps by building every matrix in one place.
 
-Detectron2 pattern: the random policy lives in ``Augmentation``s (:mod:`ljof.data.augmentations`), the
-deterministic geometry in fvcore ``Transform``s defined here, which move image and coordinates together.
+Detectron2 pattern: this module holds the geometry every stage shares (matrices, the window, the crop
+warp :class:`TopDownAffineTransform` that :func:`crop_person` applies); each random policy keeps the
+fvcore ``Transform`` it produces beside it (:mod:`ljof.data.augmentations`: the flip and the window moves;
+:mod:`ljof.data.lja`: the block fill of LJA and of the occlusion baselines), as detectron2 keeps an
+``Augmentation`` with the ``Transform`` it returns in ``detectron2/data/transforms/``.
 :func:`topdown_window` and :func:`crop_person` are the one test-time crop, shared by the mapper and
 ``DetectorPoseModel``.
 """
@@ -43,7 +46,6 @@ __all__ = [
     "hflip_matrix",
     "compose_affine",
     "TopDownAffineTransform",
-    "PixelHFlipTransform",
 ]
 
 logger = logging.getLogger(__name__)
@@ -309,57 +311,3 @@ class TopDownAffineTransform(Transform):
         return TopDownAffineTransform(
             invert_affine(self.matrix), self.src_size, self.output_size, self.border_value
         )
-
-
-class PixelHFlipTransform(Transform):
-    """Horizontal flip in the pixel-index convention: ``x -> width - 1 - x``.
-
-    detectron2's ``HFlipTransform`` maps ``x -> width - x`` in its continuous (+0.5) convention; LJOF's
-    coordinates are pixel indices, for which the same mirror is ``width - 1 - x``. Besides pixels and
-    coordinates it flips the top-down policy's state (:class:`~ljof.data.augmentations.TopDownAugInput`):
-    keypoint rows (mirrored, then left/right swapped by ``flip_indices``), the crop window (centre
-    mirrored, rotation negated) and the frame matrix.
-
-    Args:
-        width: image width, px.
-        flip_indices: (K,) left/right permutation of the joints; needed by :meth:`apply_keypoints`.
-    """
-
-    def __init__(self, width: int, flip_indices: Optional[Sequence[int]] = None):
-        super().__init__()
-        width = int(width)
-        flip_indices = None if flip_indices is None else np.asarray(flip_indices, np.int64)
-        self._set_attributes(locals())
-
-    @property
-    def matrix(self) -> np.ndarray:
-        return hflip_matrix(self.width)
-
-    def apply_image(self, img: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(img[:, ::-1])
-
-    def apply_coords(self, coords: np.ndarray) -> np.ndarray:
-        coords = np.array(coords, np.float32, copy=True)
-        coords[:, 0] = self.width - 1 - coords[:, 0]
-        return coords
-
-    def apply_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
-        if self.flip_indices is None:
-            raise ValueError("a flip of keypoints needs flip_indices (the left/right permutation)")
-        if len(self.flip_indices) != len(keypoints):
-            raise ValueError(
-                f"flip_indices has {len(self.flip_indices)} entries for {len(keypoints)} keypoints"
-            )
-        out = np.array(keypoints, np.float32, copy=True)
-        out[:, :2] = self.apply_coords(out[:, :2])
-        return out[self.flip_indices]
-
-    def apply_window(self, window):
-        center, scale, rotation = window
-        return self.apply_coords(np.asarray(center, np.float32)[None])[0], scale, -rotation
-
-    def apply_frame_matrix(self, matrix: np.ndarray) -> np.ndarray:
-        return compose_affine(self.matrix, matrix)
-
-    def inverse(self) -> Transform:
-        return self

@@ -53,7 +53,7 @@ def draw_lja_samples(root: str, path: str, *, num: int = 12, cols: int = 6, seed
     )
     records = get_topdown_dataset(name, use_detections=False)
     grid, _ = crop_grid(records, mapper, meta, num, cols, seed)
-    cv2.imwrite(path, grid)
+    cv2.imwrite(path, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))  # crop_grid draws RGB
     return path
 
 

@@ -6,6 +6,7 @@ from detectron2.data.detection_utils import create_keypoint_hflip_indices
 
 from ljof.data import MSRAHeatmap, TopDownDatasetMapper, UDPHeatmap, crop_to_image
 from ljof.data.augmentations import (
+    PixelHFlipTransform,
     WindowTransform,
     RandomBBoxTransform,
     RandomHalfBody,
@@ -14,7 +15,6 @@ from ljof.data.augmentations import (
     truncated_normal,
 )
 from ljof.data.transforms import (
-    PixelHFlipTransform,
     TopDownAffineTransform,
     bbox_xywh_to_center_scale,
     fix_aspect_ratio,
