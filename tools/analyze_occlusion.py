@@ -47,8 +47,8 @@ from ljof.data.datasets import add_register_argument, register_from_specs  # noq
 from ljof.engine import build_topdown_test_loader  # noqa: E402
 from ljof.evaluation import OcclusionEvaluator, predictions_to_arrays  # noqa: E402
 from ljof.evaluation.occlusion.metrics import occlusion_metrics  # noqa: E402
-from ljof.analysis.occlusion_plots import plot_per_joint, plot_robustness  # noqa: E402
-from ljof.analysis.occlusion_report import format_curve, format_report  # noqa: E402
+from ljof.reports.occlusion_plots import plot_per_joint, plot_robustness  # noqa: E402
+from ljof.reports.occlusion_report import format_curve, format_report  # noqa: E402
 from ljof.analysis.robustness_curve import robustness_curve  # noqa: E402
 from ljof.data.block_occlusion import DEFAULT_ALPHAS, DEFAULT_BETA  # noqa: E402
 

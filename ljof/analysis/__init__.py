@@ -1,2 +1,2 @@
-"""Occlusion analysis built on :mod:`ljof.evaluation`: report tables, plots and the robustness-curve
-driver (which runs inference). Import the modules directly (``ljof.analysis.occlusion_report``, ...)."""
+"""Occlusion analysis that runs inference on top of :mod:`ljof.evaluation`: the robustness-curve driver
+(``ljof.analysis.robustness_curve``). Tables and plots are in :mod:`ljof.reports`."""

@@ -20,14 +20,13 @@ LAYERS = {
     "ljof.modeling": 2,
     "ljof.config": 2,  # the training tools' command-line checks: read data's metadata, the model zoo
     "ljof.engine": 2,
-    # the robustness-curve driver runs inference with the evaluators; the occlusion tables and plots
-    # import only ljof.data, and the occlusion evaluator logs them
-    "ljof.analysis.robustness_curve": 4,
-    "ljof.analysis": 2,
+    # the occlusion tables and plots import only ljof.data; the occlusion evaluator logs them
+    "ljof.reports": 2,
     "ljof.evaluation": 3,
     "ljof.deploy": 3,
     "ljof.predictor": 3,
     "ljof.main_job": 4,
+    "ljof.analysis": 4,  # the robustness-curve driver runs inference with the evaluators
 }
 
 

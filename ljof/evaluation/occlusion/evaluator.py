@@ -13,8 +13,8 @@ import torch
 from detectron2.data import MetadataCatalog
 
 from .metrics import VISIBILITY_FLAGS, occlusion_metrics
-from ...analysis.occlusion_plots import plot_per_joint
-from ...analysis.occlusion_report import format_report
+from ...reports.occlusion_plots import plot_per_joint
+from ...reports.occlusion_report import format_report
 from ..topdown_evaluator import TopDownKeypointEvaluator
 
 __all__ = ["OcclusionEvaluator", "flatten_report"]
