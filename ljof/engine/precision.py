@@ -69,6 +69,17 @@ def native_bf16_support() -> Tuple[bool, str]:
     return False, f"oneDNN reports no native bf16 on this {machine} CPU"
 
 
+def _choose_cpu_dtype(name: str) -> Tuple[torch.dtype, str]:
+    """The rule behind :func:`resolve_cpu_dtype` and :func:`training_precision`, without logging:
+    ``(dtype, reason)`` for the config value ``train.amp.cpu_dtype``."""
+    if name not in CPU_DTYPES:
+        raise ValueError(f"train.amp.cpu_dtype={name!r}: expected one of {CPU_DTYPES}")
+    if name != "auto":
+        return getattr(torch, name), f"train.amp.cpu_dtype={name}"
+    native, reason = native_bf16_support()
+    return (torch.bfloat16 if native else torch.float32), f"train.amp.cpu_dtype=auto: {reason}"
+
+
 def resolve_cpu_dtype(name: str) -> torch.dtype:
     """The autocast dtype of CPU training for the config value ``train.amp.cpu_dtype``.
 
@@ -82,8 +93,7 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
     Raises:
         ValueError: ``name`` is not one of :data:`CPU_DTYPES`.
     """
-    if name not in CPU_DTYPES:
-        raise ValueError(f"train.amp.cpu_dtype={name!r}: expected one of {CPU_DTYPES}")
+    dtype, why = _choose_cpu_dtype(name)
     if name == "bfloat16":
         native, reason = native_bf16_support()
         if not native:
@@ -98,9 +108,7 @@ def resolve_cpu_dtype(name: str) -> torch.dtype:
     if name == "float32":
         logger.info("CPU mixed precision off: float32 (train.amp.cpu_dtype=float32)")
         return torch.float32
-    native, reason = native_bf16_support()
-    dtype = torch.bfloat16 if native else torch.float32
-    logger.info("CPU mixed precision: %s (train.amp.cpu_dtype=auto: %s)", str(dtype)[6:], reason)
+    logger.info("CPU mixed precision: %s (%s)", str(dtype)[6:], why)
     return dtype
 
 
@@ -120,13 +128,8 @@ def training_precision(train_cfg) -> Tuple[str, str]:
         return "float32", "train.amp.enabled=False on CUDA"
     if device.type != "cpu":
         return "float32", f"{device.type}: no mixed precision"
-    name = amp.get("cpu_dtype", "float32")
-    if name not in CPU_DTYPES:
-        raise ValueError(f"train.amp.cpu_dtype={name!r}: expected one of {CPU_DTYPES}")
-    if name != "auto":
-        return name, f"train.amp.cpu_dtype={name}"
-    native, reason = native_bf16_support()
-    return ("bfloat16" if native else "float32"), f"train.amp.cpu_dtype=auto: {reason}"
+    dtype, why = _choose_cpu_dtype(amp.get("cpu_dtype", "float32"))
+    return str(dtype)[6:], why
 
 
 def conv_weight_fraction(model: nn.Module) -> float:
