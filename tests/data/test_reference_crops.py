@@ -74,6 +74,12 @@ class TestReferenceCrops(unittest.TestCase):
     def setUpClass(cls):
         cls.oracle = _oracle()
         cls.input_size = tuple(cls.oracle["input_size_wh"])
+        cls._crops = {}  # "mapper" / "predictor" -> crops, cut once for both of their tests
+
+    def _cached(self, key, cut):
+        if key not in self._crops:
+            self._crops[key] = cut()
+        return self._crops[key]
 
     def test_window_and_matrix_equal_mmpose(self):
         for set_name, (_, detections) in SETS.items():
@@ -101,13 +107,13 @@ class TestReferenceCrops(unittest.TestCase):
         return out
 
     def test_mapper_crops_equal_mmpose_call(self):
-        for set_name, e, crop in self._mapper_crops():
+        for set_name, e, crop in self._cached("mapper", self._mapper_crops):
             with self.subTest(set=set_name, index=e["index"]):
                 np.testing.assert_array_equal(crop, _mmpose_crop(set_name, e, self.input_size))
 
     def test_mapper_crops_have_the_reference_md5(self):
         _skip_unless_oracle_opencv(self)
-        for set_name, e, crop in self._mapper_crops():
+        for set_name, e, crop in self._cached("mapper", self._mapper_crops):
             with self.subTest(set=set_name, index=e["index"]):
                 self.assertEqual(_md5(crop), e["crop_md5"])
                 self.assertEqual(int(crop.astype(np.int64).sum()), e["crop_sum"])
@@ -151,13 +157,13 @@ class TestReferenceCrops(unittest.TestCase):
         return out
 
     def test_predictor_crops_equal_mmpose_call(self):
-        for e, crop in self._predictor_crops():
+        for e, crop in self._cached("predictor", self._predictor_crops):
             with self.subTest(index=e["index"]):
                 np.testing.assert_array_equal(crop, _mmpose_crop("coco_det", e, self.input_size))
 
     def test_predictor_crops_have_the_reference_md5(self):
         _skip_unless_oracle_opencv(self)
-        crops = self._predictor_crops()
+        crops = self._cached("predictor", self._predictor_crops)
         self.assertEqual([_md5(c) for _, c in crops], [e["crop_md5"] for e, _ in crops])
 
 if __name__ == "__main__":
