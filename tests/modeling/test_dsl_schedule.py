@@ -14,6 +14,7 @@ from torch import nn
 from ljof.data.datasets import get_keypoint_set_metadata
 from ljof.engine import LimbLambdaHook, LimbLambdaSchedule
 from ljof.modeling.losses import DynamicStructureLoss
+from tests.engine.test_hooks import _data  # the same seeded random batches
 
 
 def _dsl(schedule, max_iter):
@@ -42,13 +43,6 @@ class _TinyPose(nn.Module):
         return out
 
 
-def _data():
-    g = torch.Generator().manual_seed(0)
-    while True:
-        yield {
-            "image": torch.rand(2, 3, 4, 4, generator=g),
-            "target": torch.rand(2, 17, 4, 4, generator=g),
-        }
 
 
 def _train(model, start_iter, max_iter, hooks=()):
