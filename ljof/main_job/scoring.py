@@ -9,10 +9,13 @@ from detectron2.data import MetadataCatalog
 from ljof.synthetic import dataset_name
 
 from .comparison import left_right_swap_rate, load_predictions, paired_differences, split_scores
+from .per_joint import pair_confusion_rates
 from .training import prediction_file
 from .variants import BASELINE, Run
 
-__all__ = ["load_split_gts", "score_predictions", "score_runs", "compare_runs"]
+__all__ = ["LIMB_END_PAIRS", "load_split_gts", "score_predictions", "score_runs", "compare_runs"]
+
+LIMB_END_PAIRS = ("wrist", "ankle")  # the joints LJA hides most and whose side is hardest to tell
 
 
 def load_split_gts(splits: Sequence[str]) -> Dict[str, Tuple[Dict, object]]:
@@ -28,13 +31,18 @@ def load_split_gts(splits: Sequence[str]) -> Dict[str, Tuple[Dict, object]]:
 
 def score_predictions(output_dir: str, split: str, gts: Mapping[str, Tuple[Dict, object]]):
     """(predictions, scores) of the run in ``output_dir`` on ``split``: :data:`SPLIT_METRICS
-    <ljof.main_job.comparison.SPLIT_METRICS>` and ``LR_swaps`` (percent)."""
+    <ljof.main_job.comparison.SPLIT_METRICS>`, ``LR_swaps`` (whole-person left/right swaps) and
+    ``LR_<pair>`` for the limb end joints (``LR_wrist``, ``LR_ankle``: joints nearer the other side's
+    label, :func:`~ljof.main_job.per_joint.pair_confusion_rates`); all in percent."""
     gt, meta = gts[split]
     preds = load_predictions(
         prediction_file(output_dir, dataset_name(split)), len(meta.keypoint_names)
     )
     scores = split_scores(preds, gt, meta)
     scores["LR_swaps"] = 100.0 * left_right_swap_rate(preds, gt, meta)
+    pairs = pair_confusion_rates(preds, gt, meta)
+    for pair in LIMB_END_PAIRS:
+        scores[f"LR_{pair}"] = 100.0 * pairs[pair]
     return preds, scores
 
 

@@ -10,7 +10,9 @@ training script, ``--jobs`` side by side).
 **Resumable.** As soon as a run's process exits, its predictions are scored and a small
 ``result.json`` (:data:`RESULT_FILE`) is written into its folder ``<output>/iters<N>/<variant>/seed<S>/``:
 the run's settings (variant, config, overrides, seed, iterations, batch, dataset), epochs, wall seconds,
-precision and machine, the scores of both splits and the last logged losses. A rerun skips every run
+precision and machine, the scores of both splits (with the left/right confusions of wrists and
+ankles), the mean OKS similarity per joint and visibility (``per_joint``) and the last logged losses.
+A rerun skips every run
 whose ``result.json`` has the same settings (a different one is an error naming the file), and trains
 the others. Then each variant run and the baseline run of the same length and seed get their paired
 bootstrap over test images (:data:`PAIRED_FILE` in the variant run's folder, from the kept predictions).
@@ -30,12 +32,14 @@ from ljof.engine.precision import native_bf16_support
 from ljof.synthetic import dataset_name
 
 from .comparison import load_predictions, paired_differences
+from .per_joint import per_joint_similarity
 from .scoring import load_split_gts, score_predictions
 from .training import (
     TrainingJob,
     TrainingSettings,
     prediction_file,
     read_metrics,
+    recipe_digest,
     train_jobs,
     variant_precision,
 )
@@ -58,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
 PAIRED_FILE = "paired.json"
-FORMAT = 1  # of both files; bump when their fields change meaning
+FORMAT = 2  # of both files; bump when their fields change meaning
 _LOSS_KEYS = ("total_loss", "loss_heatmap", "loss_limb", "lambda_limb")
 
 
@@ -96,12 +100,14 @@ def study_runs(
     return out
 
 
-def run_spec(run: StudyRun, settings: TrainingSettings, data: Mapping) -> Dict:
+def run_spec(run: StudyRun, settings: TrainingSettings, data: Mapping, recipe: str = "") -> Dict:
     """What must be equal for a kept result to stand for ``run``: the variant's recipe, the seed, the
-    length, the batch, the overrides of every run and the dataset (``data``: its ``stats.json`` seed and
-    sizes)."""
+    length, the batch, the overrides of every run, the dataset (``data``: its ``stats.json`` seed and
+    sizes) and ``recipe``, the digest of the whole config the run trains
+    (:func:`~ljof.main_job.training.recipe_digest`: a changed config file is a changed run)."""
     v = run.run.variant
     return dict(
+        recipe=recipe,
         variant=v.name,
         label=v.label,
         config=v.config,
@@ -193,7 +199,7 @@ def train_study(
     todo, specs = [], {}
     for r in runs:
         s = settings.replace(iters=r.iters)
-        specs[r.key] = run_spec(r, s, data)
+        specs[r.key] = run_spec(r, s, data, recipe_digest(root, r.run, s))
         path = os.path.join(r.output_dir(output), RESULT_FILE)
         kept = read_json(path)
         if kept is None:
@@ -219,6 +225,7 @@ def train_study(
 
     def keep(job: TrainingJob, seconds: float) -> None:
         r = by_key[job.key]
+        scored = {s: score_predictions(job.output_dir, s, gts) for s in splits}
         result = dict(
             format=FORMAT,
             key=r.key,
@@ -229,7 +236,8 @@ def train_study(
             threads=job.settings.threads,
             precision=_precision(root, r, job.settings),
             machine=info,
-            scores={s: score_predictions(job.output_dir, s, gts)[1] for s in splits},
+            scores={s: scored[s][1] for s in splits},
+            per_joint={s: per_joint_similarity(scored[s][0], *gts[s]) for s in splits},
             final_losses=_last_losses(job.output_dir),
             finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )

@@ -11,6 +11,7 @@ Written by hand on ``subprocess`` because detectron2's ``launch`` runs one job o
 several independent jobs share the machine.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +33,8 @@ __all__ = [
     "train_jobs",
     "prediction_file",
     "read_metrics",
+    "variant_precision",
+    "recipe_digest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -238,9 +241,27 @@ def read_metrics(output_dir: str) -> Optional[List[Dict]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _variant_config(root: str, variant: Variant, overrides: Sequence[str] = ()):
+    cfg = LazyConfig.load(variant.config_path(root))
+    return LazyConfig.apply_overrides(cfg, [*variant.overrides, *overrides])
+
+
 def variant_precision(root: str, variant: Variant, extra_overrides: Sequence[str] = ()):
     """``(precision, reason)`` that a variant's training will use on this machine
     (:func:`ljof.engine.training_precision` of its config with its overrides)."""
-    cfg = LazyConfig.load(variant.config_path(root))
-    cfg = LazyConfig.apply_overrides(cfg, [*variant.overrides, *extra_overrides])
-    return training_precision(cfg.train)
+    return training_precision(_variant_config(root, variant, extra_overrides).train)
+
+
+def recipe_digest(root: str, run: Run, settings: TrainingSettings) -> str:
+    """SHA-256 (hex) of the config that ``run`` trains with ``settings``, as ``LazyConfig.to_py`` writes
+    it with every override of :meth:`TrainingSettings.command` except the output folder: any change of
+    a config file (``configs/main_job`` or ``configs/common``) changes it, so a kept result never stands
+    for another recipe."""
+    command = settings.command(run, output_dir="")
+    overrides = [
+        a
+        for a in command[command.index("--config-file") + 2 :]
+        if not a.startswith("train.output_dir=")
+    ]
+    cfg = _variant_config(root, run.variant, overrides)
+    return hashlib.sha256(LazyConfig.to_py(cfg).encode()).hexdigest()

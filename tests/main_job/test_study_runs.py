@@ -10,7 +10,8 @@ import unittest
 from ljof.main_job import variants
 from ljof.main_job.job import registered_variants
 from ljof.main_job.study import StudyRun, run_spec, study_runs
-from ljof.main_job.training import TrainingSettings
+
+from ljof.main_job.training import TrainingSettings, recipe_digest
 from ljof.main_job.variants import BASELINE, LJA_ONLY, LJOF, Run, Variant
 from tests.common import ROOT
 
@@ -51,6 +52,19 @@ class TestStudyRuns(unittest.TestCase):
         self.assertEqual(spec["extra_overrides"], ["x=1"])
         self.assertEqual(settings.replace(iters=7).iters, 7)
         self.assertEqual(settings.replace(iters=7).batch_size, 8)
+
+    def test_recipe_digest_follows_the_config(self):
+        settings = TrainingSettings(root=ROOT, data_root="/d", iters=300, batch_size=8,
+                                    test_datasets=["ljof_synth_val"])  # fmt: skip
+        digest = recipe_digest(ROOT, Run(LJOF, 2), settings)
+        self.assertRegex(digest, "^[0-9a-f]{64}$")
+        self.assertEqual(digest, recipe_digest(ROOT, Run(LJOF, 2), settings))
+        # another recipe (an override of every run), another variant: another digest
+        lr = settings.replace(extra_overrides=["optimizer.lr=0.001"])
+        self.assertNotEqual(digest, recipe_digest(ROOT, Run(LJOF, 2), lr))
+        self.assertNotEqual(digest, recipe_digest(ROOT, Run(BASELINE, 2), settings))
+        spec = run_spec(StudyRun(Run(LJOF, 2), 300), settings, {"seed": 0}, digest)
+        self.assertEqual(spec["recipe"], digest)
 
 
 class TestOptions(unittest.TestCase):
