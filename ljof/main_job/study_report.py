@@ -28,6 +28,8 @@ __all__ = [
     "load_study",
     "summarize_study",
     "format_study",
+    "format_runs",
+    "format_per_joint",
     "plot_study",
     "write_study_report",
 ]
@@ -190,6 +192,84 @@ def format_study(summary: Mapping, metrics: Sequence[str] = STUDY_METRICS) -> st
     return "\n".join(lines)
 
 
+def _cell(x: Optional[float]) -> str:
+    return "n/a" if x is None else _f(x)
+
+
+def format_runs(results: Sequence[Mapping], split: str = "val") -> str:
+    """A markdown table of every run on ``split``: per length and variant, each seed's AP and the
+    percent of ankles nearer the other ankle's label (``LR_ankle``; "n/a" in results kept before it
+    was scored). Seeds of one recipe that differ by several AP points differ here first."""
+    rows: Dict = {}
+    seeds = set()
+    for r in results:
+        spec = r["spec"]
+        seeds.add(spec["seed"])
+        sc = r["scores"].get(split, {})
+        rows.setdefault((spec["iters"], spec["variant"]), [spec["label"], {}])[1][spec["seed"]] = (
+            sc.get("AP"),
+            sc.get("LR_ankle"),
+        )
+    seeds = sorted(seeds)
+    head = " | ".join(f"seed {k}: AP / LR_ankle" for k in seeds)
+    lines = [f"| iters | variant | {head} |", "|---|---|" + "---|" * len(seeds)]
+    for (iters, name), (label, by_seed) in sorted(
+        rows.items(), key=lambda x: (x[0][0], x[0][1] != "baseline", x[0][1])
+    ):
+        cells = " | ".join(
+            f"{_cell(by_seed[k][0])} / {_cell(by_seed[k][1])}" if k in by_seed else "—"
+            for k in seeds
+        )
+        lines.append(f"| {iters} | {label} | {cells} |")
+    return "\n".join(lines)
+
+
+def format_per_joint(results: Sequence[Mapping], iters: int) -> str:
+    """A markdown table of where a variant's difference comes from at length ``iters``: per joint, the
+    mean over seeds of (variant − baseline of the same seed) mean OKS similarity of each GT person's best
+    prediction (percent points), on the visible joints of every split and the occluded joints of the
+    ``occluded`` split. Empty when no run at ``iters`` carries ``per_joint``."""
+    runs = {}
+    for r in results:
+        spec = r["spec"]
+        if spec["iters"] == iters and "per_joint" in r:
+            runs.setdefault(spec["variant"], {})[spec["seed"]] = r
+    base = runs.pop("baseline", {})
+    if not base or not runs:
+        return ""
+    first = next(iter(base.values()))
+    cols = [(s, vis) for s in first["per_joint"] for vis in ("visible", "occluded")
+            if s == "occluded" or vis == "visible"]  # fmt: skip
+    names = sorted(runs)
+    head = " | ".join(f"{runs[n][next(iter(runs[n]))]['spec']['label']} Δ {s} {vis}"
+                      for n in names for s, vis in cols)  # fmt: skip
+    lines = [
+        f"| joint | baseline {' | baseline '.join(f'{s} {vis}' for s, vis in cols)} | {head} |"
+    ]
+    lines.append("|---|" + "---|" * (len(cols) * (1 + len(names))))
+    for joint in first["per_joint"][cols[0][0]]:
+
+        def mean(values):
+            values = [v for v in values if v is not None]
+            return float(np.mean(values)) if values else None
+
+        cells = [mean([b["per_joint"][s][joint][vis] for b in base.values()]) for s, vis in cols]
+        for n in names:
+            for s, vis in cols:
+                diffs = [
+                    r["per_joint"][s][joint][vis] - base[k]["per_joint"][s][joint][vis]
+                    for k, r in runs[n].items()
+                    if k in base
+                    and r["per_joint"][s][joint][vis] is not None
+                    and base[k]["per_joint"][s][joint][vis] is not None
+                ]
+                cells.append(mean(diffs))
+        text = [_cell(c) for c in cells[: len(cols)]]
+        text += ["n/a" if c is None else f"{c:+.1f}" for c in cells[len(cols) :]]
+        lines.append(f"| {joint} | " + " | ".join(text) + " |")
+    return "\n".join(lines)
+
+
 def _epoch_axis(ax, lengths) -> None:
     """Log-2 x axis with one tick per training length, labelled "epochs (iterations)"."""
     ax.set_xscale("log", base=2)
@@ -290,8 +370,13 @@ def write_study_report(output: str, *, compared: str = "ljof") -> Dict:
     ``output`` from its JSON files; returns the summary."""
     results, pairs = load_study(output)
     summary = summarize_study(results, pairs)
+    longest = summary["lengths"][-1]["iters"]
+    parts = [format_study(summary), "Every run (clean val split):", format_runs(results)]
+    per_joint = format_per_joint(results, longest)
+    if per_joint:
+        parts += [f"Per joint at {longest} iterations (mean OKS similarity, percent):", per_joint]
     with open(os.path.join(output, "study.md"), "w") as f:
-        f.write(format_study(summary) + "\n")
+        f.write("\n\n".join(parts) + "\n")
     plot_study(summary, os.path.join(output, "study.png"), compared=compared)
     with open(os.path.join(output, "study.json"), "w") as f:
         json.dump(summary, f, indent=1, default=float)

@@ -12,6 +12,8 @@ from scipy import stats
 
 from ljof.main_job.study import PAIRED_FILE, RESULT_FILE, write_json
 from ljof.main_job.study_report import (
+    format_per_joint,
+    format_runs,
     format_study,
     load_study,
     summarize_study,
@@ -23,10 +25,20 @@ LABELS = {"baseline": "baseline", "ljof": "+LJA + DSL (LJOF)", "lja": "+LJA"}
 
 
 def _scores(value):
-    return {
+    scores = {
         s: {m: value + (0.0 if s == "val" else -20.0) + i for i, m in enumerate(METRICS)}
         for s in ("val", "occluded")
     }
+    scores["val"]["LR_ankle"] = value / 10.0
+    return scores
+
+
+def _per_joint(value):
+    """Mean similarity per joint: nose ``value`` (no occluded nose), left ankle ``value - 1`` visible
+    and ``value - 2`` occluded, on both splits."""
+    joints = {"nose": {"visible": value, "occluded": None},
+              "left_ankle": {"visible": value - 1.0, "occluded": value - 2.0}}  # fmt: skip
+    return {s: joints for s in ("val", "occluded")}
 
 
 def _write_study(folder):
@@ -56,7 +68,12 @@ def _write_study(folder):
                 write_json(
                     os.path.join(folder_run, RESULT_FILE),
                     dict(
-                        format=1, key=key, spec=spec, epochs=iters * 2 / 8.0, scores=_scores(value)
+                        format=1,
+                        key=key,
+                        spec=spec,
+                        epochs=iters * 2 / 8.0,
+                        scores=_scores(value),
+                        **({"per_joint": _per_joint(value)} if iters == 8 else {}),
                     ),
                 )
                 if name != "baseline":
@@ -130,6 +147,35 @@ class TestStudyReport(unittest.TestCase):
             self.assertGreater(os.path.getsize(os.path.join(out, "study.png")), 20000)
             with open(os.path.join(out, "study.json")) as f:
                 self.assertEqual(json.load(f)["converged_iters"], summary["converged_iters"])
+
+    def test_runs_table(self):
+        text = format_runs(load_study(self.tmp.name)[0])
+        self.assertIn("| iters | variant | seed 0: AP / LR_ankle | seed 1: AP / LR_ankle |", text)
+        # baseline at 8: AP 50.5 + seed, LR_ankle a tenth of it; LJA = baseline - 1
+        self.assertIn("| 8 | baseline | 50.5 / 5.0 | 51.5 / 5.2 | 52.5 / 5.2 |", text)
+        self.assertIn("| 8 | +LJA | 49.5 / 5.0 |", text)
+        self.assertEqual(text.count("\n"), 1 + 5)  # header rule + 2 + 3 rows
+
+    def test_per_joint_table(self):
+        results = load_study(self.tmp.name)[0]
+        self.assertEqual(format_per_joint(results, 4), "")  # no per_joint kept at 4 iterations
+        text = format_per_joint(results, 8)
+        lines = text.split("\n")
+        self.assertEqual(
+            lines[0],
+            "| joint | baseline val visible | baseline occluded visible | baseline occluded occluded "
+            "| +LJA Δ val visible | +LJA Δ occluded visible | +LJA Δ occluded occluded "
+            "| +LJA + DSL (LJOF) Δ val visible | +LJA + DSL (LJOF) Δ occluded visible "
+            "| +LJA + DSL (LJOF) Δ occluded occluded |",
+        )
+        # baseline nose: mean of 50.5, 51.5, 52.5; LJA -1 everywhere; LJOF + (seed + 2): mean +3
+        self.assertEqual(
+            lines[2], "| nose | 51.5 | 51.5 | n/a | -1.0 | -1.0 | n/a | +3.0 | +3.0 | n/a |"
+        )
+        self.assertEqual(
+            lines[3],
+            "| left_ankle | 50.5 | 50.5 | 49.5 | -1.0 | -1.0 | -1.0 | +3.0 | +3.0 | +3.0 |",
+        )
 
     def test_empty_folder(self):
         with tempfile.TemporaryDirectory() as out:
