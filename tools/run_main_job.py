@@ -40,6 +40,8 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
+from ljof.config.overrides import parse_overrides  # noqa: E402
+from ljof.errors import InputError  # noqa: E402
 from ljof.main_job.job import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_ITERS,
@@ -53,7 +55,7 @@ from ljof.main_job.variants import parse_alpha_beta  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # options of --study only; the other modes' results.json "settings" do not list them
-STUDY_OPTIONS = ("study", "study_iters", "report_only")
+STUDY_OPTIONS = ("study", "study_iters", "longest_only", "report_only")
 
 
 def parse_args(argv=None):
@@ -114,6 +116,14 @@ def parse_args(argv=None):
         metavar="ALPHA:BETA",
         help="paper Table 7: LJOF with these LJA settings, e.g. 0.1:0.2 0.15:0.2 0.2:0.2",
     )
+    p.add_argument(
+        "--override",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="LazyConfig overrides of every run, after the variant's own (e.g. optimizer.lr=0.001); "
+        "the study keeps them in each run's settings",
+    )
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (%(default)s)")
     p.add_argument("--alphas", type=float, nargs="+", default=list(DEFAULT_ALPHAS))
     p.add_argument("--no-robustness", action="store_true", help="skip the robustness curve")
@@ -123,6 +133,13 @@ def parse_args(argv=None):
         action="store_true",
         help="the training-length study: every --variants model at every --study-iters length with "
         "every --train-seeds seed, + LJA only at the longest; resumable",
+    )
+    study.add_argument(
+        "--longest-only",
+        nargs="*",
+        choices=sorted(registered_variants()),
+        metavar="VARIANT",
+        help="--study: variants trained at the longest length only (default: lja; none when empty)",
     )
     study.add_argument(
         "--study-iters",
@@ -142,8 +159,12 @@ def parse_args(argv=None):
     )
     if args.ablation_mode and (args.variants or args.study):
         p.error("--variants and --study are not for the ablation flags; those choose the variants")
-    if not args.study and (args.study_iters or args.report_only):
-        p.error("--study-iters and --report-only go with --study")
+    if not args.study and (args.study_iters or args.report_only or args.longest_only is not None):
+        p.error("--study-iters, --longest-only and --report-only go with --study")
+    try:
+        parse_overrides(args.override)
+    except InputError as e:
+        p.error(f"--override: {e}")
     if args.study and args.iters:
         p.error("--study trains at the --study-iters lengths; --iters is for the other modes")
     if any(n < 1 for n in args.study_iters or ()):

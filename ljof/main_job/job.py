@@ -139,7 +139,7 @@ def run_main_job(args, root: str) -> int:
     start = time.perf_counter()
     setup_logging(args.jobs * args.threads)
     args.iters = args.iters or (QUICK_ITERS if args.quick else DEFAULT_ITERS)
-    args.extra_overrides = list(QUICK_OVERRIDES) if args.quick else []
+    args.extra_overrides = (list(QUICK_OVERRIDES) if args.quick else []) + list(args.override)
     seeds = args.train_seeds or ([0, 1, 2] if args.ablation_mode else [0])
     variants = choose_variants(args)
     runs = runs_of(variants, seeds)

@@ -57,7 +57,8 @@ def study_figures(summary: Dict) -> Dict:
 def run_study(args, root: str) -> int:
     """Run the study of ``tools/run_main_job.py --study`` (its parsed options ``args``: ``output``,
     ``data_root``, ``seed``, ``train_seeds``, ``study_iters``, ``batch_size``, ``jobs``, ``threads``,
-    ``quick``, ``variants``, ``resamples``, ``report_only``); returns the exit status."""
+    ``quick``, ``variants``, ``longest_only``, ``override``, ``resamples``, ``report_only``); returns
+    the exit status."""
     start = time.perf_counter()
     setup_logging(args.jobs * args.threads)
     output = os.path.abspath(args.output)
@@ -69,7 +70,10 @@ def run_study(args, root: str) -> int:
         names = registered_variants()
         variants = [names[n] for n in args.variants] if args.variants else list(DEMO_VARIANTS)
         lengths = args.study_iters or list(DEFAULT_STUDY_ITERS)
-        runs = study_runs(variants, lengths, seeds, longest_only=(LJA_ONLY,))
+        longest = (
+            (LJA_ONLY,) if args.longest_only is None else [names[n] for n in args.longest_only]
+        )
+        runs = study_runs(variants, lengths, seeds, longest_only=longest)
         data_root = os.path.abspath(args.data_root or os.path.join(output, "data"))
         os.makedirs(output, exist_ok=True)
         stats, gen_seconds = prepare_data(
@@ -84,7 +88,7 @@ def run_study(args, root: str) -> int:
             batch_size=args.batch_size,
             test_datasets=[dataset_name(s) for s in SPLITS],
             threads=args.threads,
-            extra_overrides=list(QUICK_OVERRIDES) if args.quick else [],
+            extra_overrides=(list(QUICK_OVERRIDES) if args.quick else []) + list(args.override),
         )
         counts = train_study(
             runs, output, settings, data=data, train_people=stats["train"]["people"], root=root,

@@ -86,9 +86,20 @@ class TestOptions(unittest.TestCase):
         args = tool.parse_args(["--study", "--study-iters", "500", "1000", "--jobs", "2"])
         self.assertEqual((args.study, args.study_iters, args.jobs), (True, [500, 1000], 2))
         for bad in (["--study-iters", "500"], ["--report-only"], ["--study", "--iters", "5"],
-                    ["--study", "--ablation"], ["--study", "--study-iters", "0"]):  # fmt: skip
+                    ["--study", "--ablation"], ["--study", "--study-iters", "0"],
+                    ["--longest-only"], ["--study", "--longest-only", "nope"],
+                    ["--override", "optimizer.lr=("]):  # fmt: skip
             with self.assertRaises(SystemExit, msg=bad), contextlib.redirect_stderr(io.StringIO()):
                 tool.parse_args(bad)
+
+    def test_override_and_longest_only(self):
+        tool = _tool()
+        args = tool.parse_args(["--study", "--longest-only", "--override", "optimizer.lr=0.001"])
+        self.assertEqual((args.longest_only, args.override), ([], ["optimizer.lr=0.001"]))
+        args = tool.parse_args(["--study", "--longest-only", "sa_step", "lja"])
+        self.assertEqual(args.longest_only, ["sa_step", "lja"])
+        args = tool.parse_args(["--study"])
+        self.assertEqual((args.longest_only, args.override), (None, []))  # None: the default, LJA
 
 
 if __name__ == "__main__":
