@@ -21,6 +21,7 @@ __all__ = [
     "BASELINE",
     "LJA_ONLY",
     "LJOF",
+    "LJOF_NORMALIZED",
     "SA_STEP",
     "SA_CONSTANT",
     "COARSE_DROPOUT",
@@ -76,6 +77,11 @@ class Run:
 BASELINE = Variant("baseline", "baseline", "baseline.py")
 LJA_ONLY = Variant("lja", "+LJA", "lja.py")
 LJOF = Variant("ljof", "+LJA + DSL (LJOF)", "ljof.py")
+# LJOF with each limb map scaled by 1/sqrt(its joints), so that λ = 1 weighs the limb term like the
+# heatmap term (without it, about 8/3 times: model.loss.normalize_maps)
+LJOF_NORMALIZED = Variant(
+    "ljof_norm", "+LJA + DSL, normalised maps", "ljof.py", ("model.loss.normalize_maps=True",)
+)
 # Ke et al.'s structure-aware loss (+ LJA), with the DSL's step λ and with a constant weight
 SA_STEP = Variant("sa_step", "+LJA + Ke et al., step λ", "structure_aware.py")
 SA_CONSTANT = Variant(
@@ -99,6 +105,7 @@ VARIANTS_BY_NAME = {
         BASELINE,
         LJA_ONLY,
         LJOF,
+        LJOF_NORMALIZED,
         SA_STEP,
         SA_CONSTANT,
         COARSE_DROPOUT,

@@ -17,6 +17,7 @@ from ljof.main_job.figures import plot_summary
 from ljof.main_job.training import TrainingSettings
 from ljof.main_job.variants import (
     ABLATION_VARIANTS,
+    LJOF_NORMALIZED,
     OCCLUSION_VARIANTS,
     TABLE9_VARIANTS,
     VARIANTS_BY_NAME,
@@ -65,7 +66,8 @@ class TestVariants(unittest.TestCase):
     def test_occlusion_variants_take_ljas_place(self):
         base, lja, coarse, hole, kpt = (_load(v) for v in OCCLUSION_VARIANTS)
         kinds = [
-            type(instantiate(c.dataloader.train.mapper.lja)).__name__ for c in (lja, coarse, hole, kpt)
+            type(instantiate(c.dataloader.train.mapper.lja)).__name__
+            for c in (lja, coarse, hole, kpt)
         ]
         self.assertEqual(
             kinds,
@@ -78,7 +80,24 @@ class TestVariants(unittest.TestCase):
             self.assertFalse(cfg.train.get("hooks"))
         self.assertEqual(
             set(VARIANTS_BY_NAME),
-            {v.name for v in (*ABLATION_VARIANTS, *TABLE9_VARIANTS, *OCCLUSION_VARIANTS)},
+            {
+                v.name
+                for v in (
+                    *ABLATION_VARIANTS,
+                    *TABLE9_VARIANTS,
+                    *OCCLUSION_VARIANTS,
+                    LJOF_NORMALIZED,
+                )
+            },
+        )
+
+    def test_normalised_ljof(self):
+        loss = instantiate(_load(LJOF_NORMALIZED).model.loss)
+        self.assertTrue(loss.normalize_maps)
+        self.assertFalse(instantiate(_load(VARIANTS_BY_NAME["ljof"]).model.loss).normalize_maps)
+        # rows of the limb matrix scaled by 1/sqrt(joints in the map): each row's squares sum to 1
+        self.assertEqual(
+            sorted(set((loss.structure_matrix**2).sum(1).round(decimals=5).tolist())), [1.0]
         )
 
     def test_one_batch_of_every_variant_reaches_the_loss(self):

@@ -20,8 +20,9 @@ def _loss(meta, lam=1.0, **kwargs):
     )
 
 
-def _naive(pred, target, weight, chains, lam):
-    """Loop version of the loss as docs/training.md states it, written independently of the einsum."""
+def _naive(pred, target, weight, chains, lam, normalize=False):
+    """Loop version of the loss as docs/training.md states it, written independently of the einsum;
+    ``normalize``: each limb map's squared error divided by the number of joints it sums."""
     b, k, h, w = pred.shape
     hm = sum(((pred[:, i] - target[:, i]) ** 2 * weight[:, i, None, None]).sum() for i in range(k))
     hm = hm / pred.numel()
@@ -31,7 +32,7 @@ def _naive(pred, target, weight, chains, lam):
             members = chain[max(pos - 1, 0) : pos + 2]
             sp = sum(pred[:, n] * weight[:, n, None, None] for n in members)
             sg = sum(target[:, n] * weight[:, n, None, None] for n in members)
-            limb_sum = limb_sum + ((sp - sg) ** 2).sum()
+            limb_sum = limb_sum + ((sp - sg) ** 2).sum() / (len(members) if normalize else 1)
             n_maps += 1
     return hm, lam * limb_sum / (b * n_maps * h * w)
 
@@ -167,6 +168,34 @@ class TestDynamicStructureLoss(unittest.TestCase):
         # the loss adds nothing to a checkpoint: a model with DSL saves the baseline's keys
         self.assertEqual(list(_loss(COCO).state_dict().keys()), [])
         self.assertEqual(sum(p.numel() for p in _loss(COCO).parameters()), 0)
+
+
+class TestNormalizedMaps(unittest.TestCase):
+    def test_equals_the_loop_version(self):
+        g = torch.Generator().manual_seed(0)
+        pred, target = torch.rand(2, 17, 6, 5, generator=g), torch.rand(2, 17, 6, 5, generator=g)
+        weight = (torch.rand(2, 17, generator=g) > 0.2).float()
+        out = _loss(COCO, lam=0.5, normalize_maps=True)([pred], [target], [weight])
+        hm, limb = _naive(pred, target, weight, COCO["keypoint_limb_chains"], 0.5, normalize=True)
+        torch.testing.assert_close(out["loss_heatmap"], hm)
+        torch.testing.assert_close(out["loss_limb"], limb)
+        plain = _loss(COCO, lam=0.5)([pred], [target], [weight])["loss_limb"]
+        self.assertGreater(plain.item(), 1.5 * limb.item())  # maps of 2-3 joints: 2-3x without it
+
+    def test_independent_errors_weigh_like_the_heatmap_term(self):
+        g = torch.Generator().manual_seed(1)
+        for meta in (COCO, CROWDPOSE):
+            k = len(meta["keypoint_names"])
+            error = torch.randn(64, k, 16, 12, generator=g)
+            ones = torch.ones(64, k)
+            out = _loss(meta, normalize_maps=True)([error], [torch.zeros_like(error)], [ones])
+            ratio = (out["loss_limb"] / out["loss_heatmap"]).item()
+            self.assertAlmostEqual(ratio, 1.0, delta=0.03)
+            plain = _loss(meta)([error], [torch.zeros_like(error)], [ones])
+            joints_per_map = limb_structure_matrix(meta["keypoint_limb_chains"], k).sum(1).mean()
+            self.assertAlmostEqual(joints_per_map.item(), 8 / 3, places=6)  # chains 2,3,3,3,3,2
+            ratio = (plain["loss_limb"] / plain["loss_heatmap"]).item()
+            self.assertAlmostEqual(ratio, 8 / 3, delta=0.08)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ class DynamicStructureLoss(HeatmapStructureLoss):
         max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
+        normalize_maps: bool = False,
     ):
         """
         Args:
@@ -122,6 +123,9 @@ class DynamicStructureLoss(HeatmapStructureLoss):
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
+            normalize_maps: scale each limb map by ``1 / sqrt(joints in it)`` so that λ = 1 weighs
+                the limb term like the heatmap term
+                (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`).
 
         Raises:
             ValueError: ``lambda_schedule`` without a positive ``max_iter``.
@@ -133,10 +137,12 @@ class DynamicStructureLoss(HeatmapStructureLoss):
             max_iter=max_iter,
             loss_weight=loss_weight,
             use_target_weight=use_target_weight,
+            normalize_maps=normalize_maps,
         )
 
     def extra_repr(self) -> str:
         return (
             f"num_keypoints={self.num_keypoints}, limb_joints={self.structure_matrix.shape[0]}, "
-            f"lambda_limb={self.lambda_limb}, loss_weight={self.loss_weight}"
+            f"lambda_limb={self.lambda_limb}, loss_weight={self.loss_weight}, "
+            f"normalize_maps={self.normalize_maps}"
         )

@@ -48,6 +48,7 @@ class HeatmapStructureLoss(nn.Module):
         max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
+        normalize_maps: bool = False,
     ):
         """
         Args:
@@ -61,6 +62,13 @@ class HeatmapStructureLoss(nn.Module):
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default). When
                 False, every joint has weight 1.
+            normalize_maps: divide structure map r by ``sqrt(n_r)``, ``n_r`` the number of joints it
+                sums (row r of the matrix scaled by ``1 / sqrt(n_r)``). With independent per-joint
+                errors of equal variance the structure term then has the heatmap term's scale, so λ = 1
+                weighs the two alike; without it a map of n joints weighs about n times (the limb maps
+                sum 2 or 3 joints, 8/3 on average for the two 6-joint chains of COCO
+                and CrowdPose). This project's option; the paper
+                is silent on the scale (docs/training.md).
         """
         super().__init__()
         if structure_matrix.dim() != 2 or structure_matrix.shape[0] == 0:
@@ -76,11 +84,18 @@ class HeatmapStructureLoss(nn.Module):
         )
         self.loss_weight = float(loss_weight)
         self.use_target_weight = bool(use_target_weight)
+        self.normalize_maps = bool(normalize_maps)
+        structure_matrix = structure_matrix.to(torch.float32)
+        if self.normalize_maps:
+            counts = structure_matrix.sum(dim=1, keepdim=True)
+            if (counts <= 0).any():
+                raise ValueError(
+                    "normalize_maps: every row of structure_matrix must select a joint"
+                )
+            structure_matrix = structure_matrix / counts.sqrt()
         # Not persistent: the matrix follows from the metadata, and a checkpoint of a model trained with
         # a structure loss must have exactly the keys of the baseline's (no extra inference state).
-        self.register_buffer(
-            "structure_matrix", structure_matrix.to(torch.float32), persistent=False
-        )
+        self.register_buffer("structure_matrix", structure_matrix, persistent=False)
 
     def _check(self, i: int, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor):
         if pred.dim() != 4 or pred.shape[1] != self.num_keypoints:

@@ -110,6 +110,7 @@ class StructureAwareLoss(HeatmapStructureLoss):
         max_iter: Optional[int] = None,
         loss_weight: float = 1.0,
         use_target_weight: bool = True,
+        normalize_maps: bool = False,
     ):
         """
         Args:
@@ -121,6 +122,8 @@ class StructureAwareLoss(HeatmapStructureLoss):
                 ``EventStorage`` (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`).
             loss_weight: factor on both terms.
             use_target_weight: multiply each joint by its target weight (MMPose's default).
+            normalize_maps: scale each structure map by ``1 / sqrt(joints in it)``
+                (:class:`~ljof.modeling.losses.structure.HeatmapStructureLoss`).
         """
         super().__init__(
             structure_matrix=skeleton_structure_matrix(skeleton_edges, int(num_keypoints)),
@@ -129,4 +132,5 @@ class StructureAwareLoss(HeatmapStructureLoss):
             max_iter=max_iter,
             loss_weight=loss_weight,
             use_target_weight=use_target_weight,
+            normalize_maps=normalize_maps,
         )
