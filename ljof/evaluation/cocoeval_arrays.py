@@ -448,37 +448,50 @@ def _precision_recall(tps, fps, npig, weights):
 
     Returns:
         precision (C, T, R) and recall (C, T) float64.
+
+    Only the true positives are visited after the cumulative counts: ``accumulate`` reads the
+    precision envelope at the first result whose recall reaches a recall threshold, which is a true
+    positive (or the first result, for threshold 0), and the envelope there is the largest precision
+    of a later true positive (between two of them the precision only falls).
     """
-    num_samples, n = len(npig), tps.shape[1]
+    num_samples, (num_thrs, n) = len(npig), tps.shape
+    rows = num_samples * num_thrs  # one row per (multiset, OKS threshold)
     if n == 0:  # no result: recall and precision 0
-        return np.zeros((num_samples, len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS))), np.zeros(
-            (num_samples, len(IOU_THRESHOLDS))
+        return np.zeros((num_samples, num_thrs, len(RECALL_THRESHOLDS))), np.zeros(
+            (num_samples, num_thrs)
         )
-    # cumulative counts: exact integers, as pycocotools' cumsum().astype(float)
+    counted = tps | fps
     if weights is None:
-        tp_sum = np.cumsum(tps, axis=1, dtype=np.int64)[None]
-        fp_sum = np.cumsum(fps, axis=1, dtype=np.int64)[None]
+        tp_weight, weight = tps[None], counted[None]
     else:
-        tp_sum = np.cumsum(weights[:, None, :] * tps, axis=2)
-        fp_sum = np.cumsum(weights[:, None, :] * fps, axis=2)
-    rc = tp_sum / npig[:, None, None].astype(np.float64)
-    tp_f = tp_sum.astype(np.float64)
-    pr = tp_f / (fp_sum + tp_f + np.spacing(1))
-    recall = rc[:, :, -1]
-    pr = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # the precision envelope
-    # np.searchsorted(rc, RECALL_THRESHOLDS, side="left") for every row: rc = tp / npig in float64
+        tp_weight = weights[:, None, :] * tps  # (C, T, n) int64
+        weight = weights[:, None, :] * counted
+    # cumulative counts: exact integers, as pycocotools' cumsum().astype(float)
+    tp_sum = np.cumsum(tp_weight, axis=2, dtype=np.int64).reshape(rows, n)
+    dt_sum = np.cumsum(weight, axis=2, dtype=np.int64).reshape(rows, n)  # tp_sum + fp_sum
+    row, position = np.nonzero(tp_weight.reshape(rows, n))  # the true positives, row by row
+    tp = tp_sum[row, position]
+    # pycocotools: tp / (fp + tp + eps), fp + tp an exact integer in float64
+    precision_at = tp / (dt_sum[row, position].astype(np.float64) + np.spacing(1))
+    per_row = np.bincount(row, minlength=rows)
+    first = np.cumsum(per_row) - per_row
+    rank = np.arange(len(row)) - first[row]
+    envelope = np.zeros((rows, max(1, int(per_row.max()))))  # padding 0: precision is >= 0
+    envelope[row, rank] = precision_at
+    envelope = np.maximum.accumulate(envelope[:, ::-1], axis=1)[:, ::-1]
+    # np.searchsorted(rc, RECALL_THRESHOLDS, side="left") of accumulate: rc = tp / npig in float64
     # grows with tp, so rc >= r exactly when tp >= the least count whose quotient reaches r; the
-    # search runs on the integer counts of all rows at once (each row offset past the previous).
-    least = _least_counts(npig)  # (C, R)
-    rows = tp_sum.reshape(-1, n)
-    span = int(max(rows[:, -1].max(), least.max())) + 1
-    offsets = np.arange(len(rows), dtype=np.int64) * span
-    queries = np.repeat(least, len(IOU_THRESHOLDS), axis=0) + offsets[:, None]
-    inds = np.searchsorted((rows + offsets[:, None]).reshape(-1), queries, side="left")
-    inds -= (np.arange(len(rows)) * n)[:, None]
-    inside = inds < n
-    picked = np.take_along_axis(pr.reshape(-1, n), np.minimum(inds, n - 1), axis=1)
-    precision = np.where(inside, picked, 0.0).reshape(num_samples, len(IOU_THRESHOLDS), -1)
+    # search runs on the integer counts of the true positives of all rows at once (each row offset
+    # past the previous).
+    least = np.repeat(_least_counts(npig), num_thrs, axis=0)  # (rows, R)
+    span = int(max(tp_sum[:, -1].max(), least.max())) + 1
+    offsets = np.arange(rows, dtype=np.int64) * span
+    found = np.searchsorted(tp + offsets[row], least + offsets[:, None], side="left")
+    found -= first[:, None]
+    inside = found < per_row[:, None]
+    picked = np.take_along_axis(envelope, np.minimum(found, envelope.shape[1] - 1), axis=1)
+    precision = np.where(inside, picked, 0.0).reshape(num_samples, num_thrs, -1)
+    recall = (tp_sum[:, -1] / npig.repeat(num_thrs)).reshape(num_samples, num_thrs)
     return precision, recall
 
 
