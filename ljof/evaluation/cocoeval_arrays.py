@@ -43,6 +43,9 @@ AREA_RANGES = ((0**2, 1e5**2), (32**2, 96**2), (96**2, 1e5**2))  # all, medium, 
 MAX_DETS = 20
 # Upper bound on the elements of one matching state array (images x areas x thresholds x GT slots).
 _CHUNK_ELEMENTS = 4_000_000
+# Upper bound on the elements of one of accumulate_resampled's cumulative count arrays
+# (multisets x thresholds x results; a few int64 arrays of it at once).
+_ACCUMULATE_ELEMENTS = 1_000_000
 
 
 class GroundTruthPeople:
@@ -422,15 +425,13 @@ def accumulate_resampled(
         counted = order[~matches.dt_ignored[a].all(axis=0)[order]]
         dtm = matches.dt_matched[a][:, counted]
         dtig = matches.dt_ignored[a][:, counted]
-        weights = None if counts is None else counts[rows][:, matches.dt_image[counted]]
-        # results of a whole area range at most _CHUNK_ELEMENTS cumulative counts at a time
-        step = max(1, _CHUNK_ELEMENTS // max(1, num_thrs * len(counted)))
+        dt_image = matches.dt_image[counted]
+        # multisets in chunks of at most _ACCUMULATE_ELEMENTS cumulative counts
+        step = max(1, _ACCUMULATE_ELEMENTS // max(1, num_thrs * len(counted)))
         for begin in range(0, len(rows), step):
             chunk = rows[begin : begin + step]
-            p, r = _precision_recall(
-                dtm & ~dtig, ~dtm & ~dtig, npig[chunk],
-                None if weights is None else weights[begin : begin + step],
-            )  # fmt: skip
+            weights = None if counts is None else counts[chunk][:, dt_image]
+            p, r = _precision_recall(dtm & ~dtig, ~dtm & ~dtig, npig[chunk], weights)
             precision[chunk, :, :, a] = p
             recall[chunk, :, a] = r
 
