@@ -33,9 +33,6 @@ setup(
         "scipy",
         "opencv-python-headless",
         "pycocotools>=2.0.2",
-        # OKS AP engine (Rust, pycocotools-compatible statistics); pinned: the evaluation's exactness
-        # against pycocotools / crowdposetools is tested with this version
-        "hotcoco==1.3.0",
         "xtcocotools>=1.12",
         # results / predictions json reader of the evaluation (C, ~4x the json module, same values)
         "msgspec==0.22.0",
@@ -47,7 +44,9 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-timeout", "ruff", "hypothesis>=6.100"],
+        # hotcoco: a reference engine of benchmarks/bench_evaluation.py (and its test) only; the
+        # evaluation, the bootstrap and the occlusion matches run on ljof.evaluation.cocoeval_arrays
+        "test": ["pytest>=7", "pytest-timeout", "ruff", "hypothesis>=6.100", "hotcoco==1.3.0"],
         # ONNX export and ONNX Runtime inference (ljof.deploy, tools/export_model.py)
         "deploy": ["onnx==1.23.2", "onnxruntime==1.32.0"],
     },

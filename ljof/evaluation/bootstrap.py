@@ -1,27 +1,34 @@
 """Paired bootstrap confidence intervals for the difference in OKS AP / AR between two models.
 
-Both models' results are scored on the same GT; each bootstrap resample draws the test images with
+Both models' results are scored on the same GT; each bootstrap resample draws the GT images with
 replacement, and the **same** drawn images score both models, so image difficulty cancels out of the
-difference (a paired test). The engine is hotcoco's ``compare`` (PyPI ``hotcoco``, the library that
-computes the exact statistics in :mod:`.oks_ap`): it re-accumulates the per-image matches of each resample
-without recomputing OKS, 1,000 resamples of a few hundred images in a fraction of a second. The interval
-is the percentile interval of the resampled differences (Efron & Tibshirani, "An Introduction to the
-Bootstrap", 1993, §13.3).
+difference (a paired test). The engine is the project's (:mod:`.cocoeval_arrays`): each model's
+per-image matching (pycocotools ``cocoeval.py`` ``evaluateImg``) is computed once, and every resample
+only re-accumulates it (``accumulate``, ``summarize``) over the drawn images with their multiplicities:
+an image drawn twice counts twice, with its results and GT people, exactly as re-evaluating a GT and
+results in which its copies stand next to each other
+(:func:`~.cocoeval_arrays.accumulate_resampled`; ``tests/evaluation/test_bootstrap.py`` checks it
+against that brute-force bootstrap). The interval is the percentile interval of the resampled
+differences.
 
-Values are percent, as everywhere in :mod:`ljof.evaluation`; ``prob_positive`` is the fraction of
-resamples in which the second model scores higher.
+Resample b draws its images with ``numpy.random.default_rng([seed, b])``: the same seed gives the same
+intervals, whatever the chunking. Values are percent, as everywhere in :mod:`ljof.evaluation`;
+``prob_positive`` is the fraction of resamples in which the second model scores higher.
 """
 
-import contextlib
-import io
 import math
-import warnings
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional, Sequence
 
-import hotcoco
+import numpy as np
 
-from .cocoeval_arrays import MAX_DETS
+from .cocoeval_arrays import (
+    ImageMatches,
+    accumulate,
+    accumulate_resampled,
+    summarize_keypoints,
+    summarize_resampled,
+)
 from .keypoint_results import KeypointResults
 from .oks_ap import (
     COCO_METRIC_NAMES,
@@ -30,41 +37,89 @@ from .oks_ap import (
     _sigmas,
     checked_results,
     gc_paused,
+    image_matches,
     load_keypoint_gt,
 )
-from .occlusion.metrics import prepare_occlusion_inputs
-from .occlusion.gt import evaluated_annotations, visibility_subset
-from .occlusion.joints import VISIBILITY_FLAGS
+from .occlusion.metrics import prepare_occlusion_inputs, visibility_subsets
 
 __all__ = ["BOOTSTRAP_METRICS", "paired_bootstrap", "paired_occlusion_bootstrap"]
 
 # The summary metrics with a paired interval. CrowdPose's easy / medium / hard split has none (it is a
-# mean over image subsets, not one of hotcoco's summary statistics).
+# mean over image subsets, not one of the summary statistics).
 BOOTSTRAP_METRICS = {
     "coco": COCO_METRIC_NAMES,
     "crowdpose": tuple(m for m in CROWDPOSE_METRIC_NAMES if m not in ("APE", "APM", "APH")),
 }
+# Upper bound on the elements of one chunk of resample counts (resamples x images).
+_CHUNK_ELEMENTS = 2_000_000
 
 
-def _hotcoco_evaluator(gt: KeypointGroundTruth, results: KeypointResults, sigmas: Sequence[float]):
-    """An evaluated, accumulated and summarized ``hotcoco.COCOeval`` of the person category (the
-    input of ``hotcoco.compare``; its statistics equal :func:`~ljof.evaluation.coco_oks_ap`'s, tested)."""
-    dt = gt.coco.load_res(results.to_coco(gt.person_category_id))
-    ev = hotcoco.COCOeval(gt.coco, dt, "keypoints")
-    ev.params.kpt_oks_sigmas = [float(s) for s in sigmas]
-    ev.params.cat_ids = [gt.person_category_id]
-    ev.params.max_dets = [MAX_DETS]
-    # silence hotcoco's table and its warning that non-COCO sigmas redefine OKS (intended here)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.filterwarnings("ignore", message=".*kpt_oks_sigmas differ.*")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return ev
+def _resample_counts(num_images: int, resamples: range, seed: int) -> np.ndarray:
+    """(len(resamples), I) int64: how often each image is drawn in each resample (I draws with
+    replacement, resample b from ``default_rng([seed, b])``)."""
+    counts = np.empty((len(resamples), num_images), dtype=np.int64)
+    for row, b in enumerate(resamples):
+        draws = np.random.default_rng([seed, b]).integers(0, num_images, size=num_images)
+        counts[row] = np.bincount(draws, minlength=num_images)
+    return counts
 
 
-def _percent(value: Optional[float]) -> float:
-    return float("nan") if value is None or value < 0 else 100.0 * float(value)
+def _percent(value: float) -> float:
+    return 100.0 * float(value) if value >= 0 else float("nan")
+
+
+def _paired(
+    gt: KeypointGroundTruth,
+    results_a: KeypointResults,
+    results_b: KeypointResults,
+    *,
+    names: Sequence[str],
+    sigmas: Sequence[float],
+    num_resamples: int,
+    seed: int,
+    confidence: float,
+) -> "OrderedDict[str, Dict[str, float]]":
+    """:func:`paired_bootstrap` of checked results against a parsed GT (or a subset of it)."""
+    if num_resamples < 1:
+        raise ValueError(f"num_resamples must be >= 1, got {num_resamples}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    columns = [COCO_METRIC_NAMES.index(name) for name in names]
+    matches = [image_matches(gt, r, sigmas) for r in (results_a, results_b)]
+    point = [summarize_keypoints(*accumulate(m))[columns] for m in matches]
+    num_images = len(gt.image_ids)
+    step = max(1, _CHUNK_ELEMENTS // max(1, num_images))
+    deltas = []
+    for begin in range(0, num_resamples, step):
+        counts = _resample_counts(num_images, range(begin, min(begin + step, num_resamples)), seed)
+        a, b = (_resampled_stats(m, counts)[:, columns] for m in matches)
+        # an area range without counted GT people in a resample: undefined for both, left out
+        deltas.append(np.where((a >= 0) & (b >= 0), b - a, np.nan))
+    deltas = np.concatenate(deltas) * 100.0
+    alpha = 1.0 - confidence
+    out = OrderedDict()
+    for column, name in enumerate(names):
+        a, b = _percent(point[0][column]), _percent(point[1][column])
+        d = deltas[:, column]
+        d = d[~np.isnan(d)]
+        defined = len(d) > 0 and not (math.isnan(a) or math.isnan(b))
+        nan = float("nan")
+        lower, upper = np.quantile(d, [alpha / 2, 1 - alpha / 2]) if defined else (nan, nan)
+        out[name] = {
+            "a": a,
+            "b": b,
+            "delta": b - a,
+            "lower": float(lower),
+            "upper": float(upper),
+            "std_err": (float(np.std(d, ddof=1)) if len(d) > 1 else 0.0) if defined else nan,
+            "prob_positive": float(np.mean(d > 0)) if defined else nan,
+        }
+    return out
+
+
+def _resampled_stats(matches: ImageMatches, counts: np.ndarray) -> np.ndarray:
+    """(B, 10) summary statistics (fractions, -1 undefined) of B resamples (``counts`` (B, I))."""
+    return summarize_resampled(*accumulate_resampled(matches, counts))
 
 
 def paired_bootstrap(
@@ -93,47 +148,33 @@ def paired_bootstrap(
 
     Returns:
         metric (``BOOTSTRAP_METRICS[keypoint_set]``) -> ``{"a", "b", "delta", "lower", "upper",
-        "std_err"}`` in percent (NaN where a metric is undefined, e.g. no GT in an area range) and
-        ``"prob_positive"`` (fraction of resamples with B > A).
+        "std_err"}`` in percent and ``"prob_positive"`` (fraction of resamples with B > A): ``a``,
+        ``b``, ``delta`` the statistics on the GT as it is; ``lower`` / ``upper`` the ``(1 -
+        confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the resampled differences
+        (``numpy.quantile``, linear interpolation), ``std_err`` their standard deviation (ddof 1).
+        A resample in which a metric is undefined (no GT person of an area range drawn) is left out
+        of that metric's interval; NaN where the metric is undefined on the GT itself.
 
     Raises:
         ValueError: bad ``num_resamples`` / ``confidence``, or results that do not fit the GT (as
         :func:`~ljof.evaluation.coco_oks_ap`).
     """
-    if int(num_resamples) < 1:
-        raise ValueError(f"num_resamples must be >= 1, got {num_resamples}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     sigmas = _sigmas(sigmas, keypoint_set)
-    gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=len(sigmas))
     with gc_paused():
-        evals = [
-            _hotcoco_evaluator(gt, checked_results(gt, r, len(sigmas), name), sigmas)
+        gt = load_keypoint_gt(gt, keypoint_set, num_keypoints=len(sigmas))
+        checked = [
+            checked_results(gt, r, len(sigmas), name)
             for r, name in ((results_a, "results_a"), (results_b, "results_b"))
         ]
-        with contextlib.redirect_stdout(io.StringIO()):
-            cmp = hotcoco.compare(
-                evals[0],
-                evals[1],
-                n_bootstrap=int(num_resamples),
-                seed=int(seed),
-                confidence=float(confidence),
-            )
-    out = OrderedDict()
-    for name in BOOTSTRAP_METRICS[keypoint_set]:
-        a, b = _percent(cmp["metrics_a"].get(name)), _percent(cmp["metrics_b"].get(name))
-        ci = (cmp.get("ci") or {}).get(name)
-        defined = ci is not None and not (math.isnan(a) or math.isnan(b))
-        out[name] = {
-            "a": a,
-            "b": b,
-            "delta": b - a,
-            "lower": 100.0 * ci["lower"] if defined else float("nan"),
-            "upper": 100.0 * ci["upper"] if defined else float("nan"),
-            "std_err": 100.0 * ci["std_err"] if defined else float("nan"),
-            "prob_positive": float(ci["prob_positive"]) if defined else float("nan"),
-        }
-    return out
+        return _paired(
+            gt,
+            *checked,
+            names=BOOTSTRAP_METRICS[keypoint_set],
+            sigmas=sigmas,
+            num_resamples=int(num_resamples),
+            seed=int(seed),
+            confidence=float(confidence),
+        )
 
 
 def paired_occlusion_bootstrap(
@@ -189,21 +230,21 @@ def paired_occlusion_bootstrap(
             "paired_occlusion_bootstrap: the two models' predictions cover different joints with "
             "synthetic blocks; pair runs made with the same BlockOcclusionMapper seed and alpha"
         )
-    subsets = OrderedDict(overall=gt_a)
-    for name, flag in VISIBILITY_FLAGS.items():
-        subsets[name] = visibility_subset(gt_a, flag, len(keypoint_names))
-    out = OrderedDict()
-    for name, subset in subsets.items():
-        if not evaluated_annotations(subset):
-            continue
-        out[name] = paired_bootstrap(
-            subset,
-            results_a,
-            results_b,
-            keypoint_set=keypoint_set,
-            sigmas=sigmas,
-            num_resamples=num_resamples,
-            seed=seed,
-            confidence=confidence,
-        )
-    return out
+    k = len(keypoint_names)
+    options = dict(
+        names=BOOTSTRAP_METRICS[keypoint_set],
+        sigmas=sigmas,
+        num_resamples=int(num_resamples),
+        seed=int(seed),
+        confidence=float(confidence),
+    )
+    with gc_paused():
+        parsed = load_keypoint_gt(gt_a, keypoint_set, num_keypoints=k)
+        checked_a = checked_results(parsed, results_a, k, "predictions_a")
+        checked_b = checked_results(parsed, results_b, k, "predictions_b")
+        subsets = OrderedDict(overall=parsed, **visibility_subsets(parsed))
+        out = OrderedDict()
+        for name, subset in subsets.items():
+            if (~subset.people.ignore).any():  # a subset without people that count: left out
+                out[name] = _paired(subset, checked_a, checked_b, **options)
+        return out

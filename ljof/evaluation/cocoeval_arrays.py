@@ -31,7 +31,9 @@ __all__ = [
     "cocoeval_oks",
     "match_results",
     "accumulate",
+    "accumulate_resampled",
     "summarize_keypoints",
+    "summarize_resampled",
 ]
 
 # Params.setKpParams: thresholds exactly as pycocotools builds them (AP75 looks 0.75 up by equality).
@@ -41,6 +43,9 @@ AREA_RANGES = ((0**2, 1e5**2), (32**2, 96**2), (96**2, 1e5**2))  # all, medium, 
 MAX_DETS = 20
 # Upper bound on the elements of one matching state array (images x areas x thresholds x GT slots).
 _CHUNK_ELEMENTS = 4_000_000
+# Upper bound on the elements of one of accumulate_resampled's cumulative count arrays
+# (multisets x thresholds x results; a few int64 arrays of it at once).
+_ACCUMULATE_ELEMENTS = 1_000_000
 
 
 class GroundTruthPeople:
@@ -82,12 +87,19 @@ class ImageMatches:
         dt_image: (M,) int64 index into the sorted GT image ids of each result kept (the top
             ``MAX_DETS`` of its image by score), in ``accumulate``'s concatenation order (image, then
             score descending, ties in results order); dt_scores: (M,) float64;
+        dt_index: (M,) int64 index of each kept result in the input results;
         dt_matched: (A, T, M) bool, ``dtMatches != 0``; dt_ignored: (A, T, M) bool, ``dtIgnore``;
-        gt_image: (G,) int64 image index of each GT person; gt_ignored: (A, G) bool, ``gtIgnore``.
+        gt_image: (G,) int64 image index of each GT person; gt_ignored: (A, G) bool, ``gtIgnore``;
+        dt_gt: (A, T, M) int64 index into the GT people of the person each result matched (-1: none;
+            ``dtMatches`` as a person index, set also where the GT id is 0), or None when
+            :func:`match_results` was not asked for it.
     """
 
-    def __init__(self, dt_image, dt_scores, dt_matched, dt_ignored, gt_image, gt_ignored):
+    def __init__(self, dt_image, dt_scores, dt_matched, dt_ignored, gt_image, gt_ignored,
+                 dt_index, dt_gt=None):  # fmt: skip
         self.dt_image = dt_image
+        self.dt_index = dt_index
+        self.dt_gt = dt_gt
         self.dt_scores = dt_scores
         self.dt_matched = dt_matched
         self.dt_ignored = dt_ignored
@@ -159,6 +171,7 @@ def match_results(
     dt_scores: np.ndarray,
     sigmas: Sequence[float],
     dt_areas: Optional[np.ndarray] = None,
+    with_gt: bool = False,
 ) -> ImageMatches:
     """pycocotools ``evaluate()`` (``computeOks`` + ``evaluateImg`` for every image and area range).
 
@@ -170,6 +183,7 @@ def match_results(
         sigmas: K OKS sigmas.
         dt_areas: (N,) px^2 the results' areas as ``loadRes`` sets them (``bbox`` w x h, see
             :attr:`~.keypoint_results.KeypointResults.areas`); None: the keypoints' extent.
+        with_gt: also record which GT person each result matched (:attr:`ImageMatches.dt_gt`).
 
     Returns:
         :class:`ImageMatches`.
@@ -210,6 +224,7 @@ def match_results(
 
     dt_matched = np.zeros((num_areas, num_thrs, num_dt), dtype=bool)
     dt_ignored = np.zeros((num_areas, num_thrs, num_dt), dtype=bool)
+    dt_gt = np.full((num_areas, num_thrs, num_dt), -1, dtype=np.int64) if with_gt else None
     # images with both results and GT people; the others have no match to make
     both = np.flatnonzero((counts > 0) & (gt_counts > 0))
     if len(both):
@@ -221,19 +236,20 @@ def match_results(
         thread_map(
             lambda begin: _match_images(
                 both[begin : begin + chunk], people, gt_order, gt_starts, gt_counts, gt_ignored,
-                dt_image, rank, xs, ys, dt_box, sigmas, dt_matched, dt_ignored,
+                dt_image, rank, xs, ys, dt_box, sigmas, dt_matched, dt_ignored, dt_gt,
             ),
             range(0, len(both), chunk),
         )  # fmt: skip
     # evaluateImg: an unmatched result outside the area range is ignored
     dt_ignored |= ~dt_matched & dt_outside[:, None, :]
-    return ImageMatches(dt_image, dt_scores, dt_matched, dt_ignored, gt_image, gt_ignored)
+    return ImageMatches(dt_image, dt_scores, dt_matched, dt_ignored, gt_image, gt_ignored, order,
+                        dt_gt)  # fmt: skip
 
 
 def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt_image, rank,
-                  dt_x, dt_y, dt_box, sigmas, dt_matched, dt_ignored):  # fmt: skip
+                  dt_x, dt_y, dt_box, sigmas, dt_matched, dt_ignored, dt_gt):  # fmt: skip
     """``evaluateImg``'s greedy matching for a chunk of images, all area ranges and thresholds at once;
-    writes ``dt_matched`` / ``dt_ignored`` of their results."""
+    writes ``dt_matched`` / ``dt_ignored`` (and ``dt_gt`` unless None) of their results."""
     num_images = len(images)
     local = np.full(len(gt_starts), -1)
     local[images] = np.arange(num_images)
@@ -289,7 +305,7 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
     # greedy loop reduces to "the first result, by rank, with OKS >= t" (every one for a crowd region)
     star = ~(edges.sum(axis=-1) > 1).any(axis=-1)  # (n,)
     _match_star_images(edges & star[:, None, None], ious, thresholds, dt_at, crowd, nonzero_id,
-                       ignored, dt_matched, dt_ignored)  # fmt: skip
+                       ignored, dt_matched, dt_ignored, gt_index, dt_gt)  # fmt: skip
     reaches &= ~star[:, None]
     thresholds = thresholds[None, None, :, None]
     free = np.broadcast_to(
@@ -314,14 +330,17 @@ def _match_images(images, people, gt_order, gt_starts, gt_counts, gt_ignored, dt
         dt = dt_at[image_rows, r]
         dt_matched[a_idx, t_idx, dt] = nonzero_id[image_rows, s_idx]
         dt_ignored[a_idx, t_idx, dt] = ignored[image_rows, a_idx, s_idx]
+        if dt_gt is not None:
+            dt_gt[a_idx, t_idx, dt] = gt_index[image_rows, s_idx]
 
 
 def _match_star_images(edges, ious, thresholds, dt_at, crowd, nonzero_id, ignored, dt_matched,
-                       dt_ignored):  # fmt: skip
+                       dt_ignored, gt_index, dt_gt):  # fmt: skip
     """The greedy matching of images where every result has at most one GT with OKS >= the lowest
     threshold (``edges``, (n, R, S), only those images' pairs set): at threshold t, a GT matches the
     first result by rank with OKS >= t (a crowd region: each one), whatever the area range, since no
-    other GT competes for those results; writes ``dt_matched`` / ``dt_ignored`` of the matched ones."""
+    other GT competes for those results; writes ``dt_matched`` / ``dt_ignored`` (and ``dt_gt`` unless
+    None) of the matched ones."""
     image, rank, slot = np.nonzero(edges)  # C order: by image, then rank
     if not len(image):
         return
@@ -339,6 +358,8 @@ def _match_star_images(edges, ious, thresholds, dt_at, crowd, nonzero_id, ignore
         rows = np.flatnonzero(matched)
         dt_matched[:, t, dt[rows]] = nonzero_id[image[rows], slot[rows]]
         dt_ignored[:, t, dt[rows]] = ignored[image[rows], :, slot[rows]].T
+        if dt_gt is not None:
+            dt_gt[:, t, dt[rows]] = gt_index[image[rows], slot[rows]]
 
 
 def accumulate(
@@ -354,59 +375,163 @@ def accumulate(
         ``precision`` (T, R, 1, A, 1) and ``recall`` (T, 1, A, 1) float64 as ``COCOeval.eval``, -1
         where an area range has no GT person that counts.
     """
-    num_thrs, num_recall, num_areas = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(AREA_RANGES)
-    precision = -np.ones((num_thrs, num_recall, 1, num_areas, 1))
-    recall = -np.ones((num_thrs, 1, num_areas, 1))
-    if images is None:
-        order = np.argsort(-matches.dt_scores, kind="mergesort")
-        gt_keep = slice(None)
-    else:
-        kept = np.flatnonzero(images[matches.dt_image])
-        order = kept[np.argsort(-matches.dt_scores[kept], kind="mergesort")]
-        gt_keep = images[matches.gt_image]
+    counts = None if images is None else np.asarray(images, dtype=np.int64)[None, :]
+    precision, recall = accumulate_resampled(matches, counts)
+    return precision[0][:, :, None, :, None], recall[0][:, None, :, None]
 
-    def area_range(a: int) -> None:  # writes precision[..., a, :] and recall[..., a, :] only
-        npig = int(np.count_nonzero(~matches.gt_ignored[a][gt_keep]))
-        if npig == 0:
+
+def accumulate_resampled(
+    matches: ImageMatches, counts: Optional[np.ndarray] = None
+) -> Tuple[np.ndarray, np.ndarray]:
+    """pycocotools ``accumulate()`` over B multisets of the images (bootstrap resamples).
+
+    Image i taken ``counts[b, i]`` times is what ``accumulate`` gives on a GT and results in which that
+    image and its results appear that many times, the copies next to each other in the image order
+    (each copy's results and GT people count; OKS and matching stay per image). A result of weight w
+    adds w to the true- or false-positive count at once: the copies' intermediate (recall, precision)
+    points change no interpolated precision (a run of true positives raises the precision, so the
+    envelope is the same along it; a run of false positives keeps the recall), so the arrays are
+    bit-identical to ``accumulate`` on such copies. ``counts`` of 0 / 1 is ``params.imgIds`` restricted.
+
+    Args:
+        matches: from :func:`match_results`.
+        counts: (B, I) non-negative integers over the sorted GT image ids; None: every image once (B = 1).
+
+    Returns:
+        ``precision`` (B, T, R, A) and ``recall`` (B, T, A) float64, -1 where an area range has no GT
+        person that counts in that multiset.
+    """
+    num_thrs, num_recall, num_areas = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(AREA_RANGES)
+    num_samples = 1 if counts is None else len(counts)
+    precision = -np.ones((num_samples, num_thrs, num_recall, num_areas))
+    recall = -np.ones((num_samples, num_thrs, num_areas))
+    order = np.argsort(-matches.dt_scores, kind="mergesort")
+    if counts is not None:
+        counts = np.asarray(counts, dtype=np.int64)
+        if num_samples == 1:  # one subset or multiset: results of images it leaves out drop here
+            order = order[counts[0, matches.dt_image[order]] > 0]
+
+    def area_range(a: int) -> None:  # writes precision[..., a] and recall[..., a] only
+        regular = ~matches.gt_ignored[a]
+        if counts is None:
+            npig = np.array([np.count_nonzero(regular)])
+        else:
+            npig = counts[:, matches.gt_image[regular]].sum(axis=1)
+        rows = np.flatnonzero(npig > 0)
+        if not len(rows):
             return
         # A result ignored at every threshold adds neither a TP nor an FP: it repeats the previous
         # (recall, precision) point, which changes no interpolated precision; left out.
         counted = order[~matches.dt_ignored[a].all(axis=0)[order]]
         dtm = matches.dt_matched[a][:, counted]
         dtig = matches.dt_ignored[a][:, counted]
-        # cumulative counts as float64: exact integers, what pycocotools' cumsum().astype(float) gives
-        tp_sum = np.cumsum(dtm & ~dtig, axis=1, dtype=np.int32).astype(np.float64)
-        fp_sum = np.cumsum(~dtm & ~dtig, axis=1, dtype=np.int32).astype(np.float64)
-        nd = tp_sum.shape[1]
-        if nd == 0:  # no result: recall and precision 0
-            precision[:, :, 0, a, 0] = 0.0
-            recall[:, 0, a, 0] = 0.0
-            return
-        rc = tp_sum / npig
-        pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
-        recall[:, 0, a, 0] = rc[:, -1]
-        pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # the precision envelope
-        for t in range(num_thrs):
-            inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
-            inside = inds < nd
-            precision[t, :, 0, a, 0] = np.where(inside, pr[t, np.minimum(inds, nd - 1)], 0.0)
+        dt_image = matches.dt_image[counted]
+        # multisets in chunks of at most _ACCUMULATE_ELEMENTS cumulative counts
+        step = max(1, _ACCUMULATE_ELEMENTS // max(1, num_thrs * len(counted)))
+        for begin in range(0, len(rows), step):
+            chunk = rows[begin : begin + step]
+            weights = None if counts is None else counts[chunk][:, dt_image]
+            p, r = _precision_recall(dtm & ~dtig, ~dtm & ~dtig, npig[chunk], weights)
+            precision[chunk, :, :, a] = p
+            recall[chunk, :, a] = r
 
     thread_map(area_range, range(num_areas))
     return precision, recall
 
 
+def _precision_recall(tps, fps, npig, weights):
+    """``accumulate``'s arrays of one area range for C multisets.
+
+    Args:
+        tps, fps: (T, n) bool, the counted results in score order (``tps`` / ``fps`` of
+            ``accumulate``); npig: (C,) int64 > 0 GT people that count; weights: (C, n) int64
+            multiplicities of the results, or None (each once).
+
+    Returns:
+        precision (C, T, R) and recall (C, T) float64.
+
+    Only the true positives are visited after the cumulative counts: ``accumulate`` reads the
+    precision envelope at the first result whose recall reaches a recall threshold, which is a true
+    positive (or the first result, for threshold 0), and the envelope there is the largest precision
+    of a later true positive (between two of them the precision only falls).
+    """
+    num_samples, (num_thrs, n) = len(npig), tps.shape
+    rows = num_samples * num_thrs  # one row per (multiset, OKS threshold)
+    if n == 0:  # no result: recall and precision 0
+        return np.zeros((num_samples, num_thrs, len(RECALL_THRESHOLDS))), np.zeros(
+            (num_samples, num_thrs)
+        )
+    counted = tps | fps
+    if weights is None:
+        tp_weight, weight = tps[None], counted[None]
+    else:
+        tp_weight = weights[:, None, :] * tps  # (C, T, n) int64
+        weight = weights[:, None, :] * counted
+    # cumulative counts: exact integers, as pycocotools' cumsum().astype(float)
+    tp_sum = np.cumsum(tp_weight, axis=2, dtype=np.int64).reshape(rows, n)
+    dt_sum = np.cumsum(weight, axis=2, dtype=np.int64).reshape(rows, n)  # tp_sum + fp_sum
+    row, position = np.nonzero(tp_weight.reshape(rows, n))  # the true positives, row by row
+    tp = tp_sum[row, position]
+    # pycocotools: tp / (fp + tp + eps), fp + tp an exact integer in float64
+    precision_at = tp / (dt_sum[row, position].astype(np.float64) + np.spacing(1))
+    per_row = np.bincount(row, minlength=rows)
+    first = np.cumsum(per_row) - per_row
+    rank = np.arange(len(row)) - first[row]
+    envelope = np.zeros((rows, max(1, int(per_row.max()))))  # padding 0: precision is >= 0
+    envelope[row, rank] = precision_at
+    envelope = np.maximum.accumulate(envelope[:, ::-1], axis=1)[:, ::-1]
+    # np.searchsorted(rc, RECALL_THRESHOLDS, side="left") of accumulate: rc = tp / npig in float64
+    # grows with tp, so rc >= r exactly when tp >= the least count whose quotient reaches r; the
+    # search runs on the integer counts of the true positives of all rows at once (each row offset
+    # past the previous).
+    least = np.repeat(_least_counts(npig), num_thrs, axis=0)  # (rows, R)
+    span = int(max(tp_sum[:, -1].max(), least.max())) + 1
+    offsets = np.arange(rows, dtype=np.int64) * span
+    found = np.searchsorted(tp + offsets[row], least + offsets[:, None], side="left")
+    found -= first[:, None]
+    inside = found < per_row[:, None]
+    picked = np.take_along_axis(envelope, np.minimum(found, envelope.shape[1] - 1), axis=1)
+    precision = np.where(inside, picked, 0.0).reshape(num_samples, num_thrs, -1)
+    recall = (tp_sum[:, -1] / npig.repeat(num_thrs)).reshape(num_samples, num_thrs)
+    return precision, recall
+
+
+def _least_counts(npig: np.ndarray) -> np.ndarray:
+    """(C, R) the least integer k with ``k / npig >= RECALL_THRESHOLDS[r]`` in float64, for each of
+    the C counts ``npig`` (between ``floor(r * npig) - 1`` and that + 3: the product is off by far
+    less than 1)."""
+    npig = np.asarray(npig, dtype=np.int64)[:, None, None]
+    base = np.maximum(np.floor(RECALL_THRESHOLDS[None, :] * npig[:, :, 0]) - 1, 0).astype(np.int64)
+    candidates = base[:, :, None] + np.arange(4)
+    reaches = candidates / npig.astype(np.float64) >= RECALL_THRESHOLDS[None, :, None]
+    return base + np.argmax(reaches, axis=2)
+
+
 def summarize_keypoints(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
     """pycocotools ``summarize()`` for keypoints: (10,) ``AP AP50 AP75 APm APl AR AR50 AR75 ARm ARl``
-    as fractions, -1 where nothing counts."""
+    as fractions, -1 where nothing counts; ``precision`` (T, R, 1, A, 1), ``recall`` (T, 1, A, 1)."""
+    return summarize_resampled(precision[None, :, :, 0, :, 0], recall[None, :, 0, :, 0])[0]
 
-    def mean(ap: bool, iou_thr=None, area=0) -> float:
-        s = precision if ap else recall
+
+def summarize_resampled(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    """:func:`summarize_keypoints` of B multisets: ``precision`` (B, T, R, A), ``recall`` (B, T, A)
+    from :func:`accumulate_resampled`; returns (B, 10). Each statistic is the mean of its slice, or -1
+    where the slice is -1 (an area range without GT people that count is -1 throughout)."""
+    num_samples = len(precision)
+
+    def mean(s: np.ndarray) -> np.ndarray:  # (B, ...) -> (B,): pycocotools np.mean(s[s > -1])
+        s = s.reshape(num_samples, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where((s > -1).any(axis=1), s.mean(axis=1), -1.0)
+
+    def stat(ap: bool, iou_thr=None, area=0) -> np.ndarray:
+        s = precision[..., area] if ap else recall[..., area]  # (B, T, ...)
         if iou_thr is not None:
-            s = s[np.where(iou_thr == IOU_THRESHOLDS)[0]]
-        s = s[:, :, :, [area], 0] if ap else s[:, :, [area], 0]
-        return -1.0 if len(s[s > -1]) == 0 else float(np.mean(s[s > -1]))
+            s = s[:, np.where(iou_thr == IOU_THRESHOLDS)[0]]
+        return mean(np.ascontiguousarray(s))
 
-    return np.array(
-        [mean(ap, thr, area) for ap in (True, False)
-         for thr, area in ((None, 0), (0.5, 0), (0.75, 0), (None, 1), (None, 2))]
+    return np.stack(
+        [stat(ap, thr, area) for ap in (True, False)
+         for thr, area in ((None, 0), (0.5, 0), (0.75, 0), (None, 1), (None, 2))],
+        axis=1,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""OKS keypoint AP equal to the official tools, one function per protocol, on hotcoco.
+"""OKS keypoint AP equal to the official tools, one function per protocol.
 
 * :func:`coco_oks_ap` (COCO, OCHuman): the statistics of pycocotools ``COCOeval(iouType="keypoints")``
   (cocodataset/cocoapi ``PythonAPI/pycocotools/cocoeval.py``): OKS scale = the GT ``area``, a GT is
@@ -15,8 +15,9 @@ and break score ties by image id, then by order in ``results``, as the official 
 
 The engine is :mod:`.cocoeval_arrays`, pycocotools' keypoint evaluation computed on arrays (bit-identical
 OKS, the same matching, accumulation and summary; ``docs/evaluation.md`` has the measurements that chose
-it over hotcoco and faster-coco-eval). The GT json is read by :func:`~.json_files.read_json`; a hotcoco
-index of it is built only for the paired bootstrap (:attr:`KeypointGroundTruth.coco`). The CrowdPose
+it over hotcoco and faster-coco-eval); :func:`image_matches` is its per-image matching, which the paired
+bootstrap (:mod:`.bootstrap`) and the occlusion analysis' joint matches also use. The GT json is read by
+:func:`~.json_files.read_json`. The CrowdPose
 protocol is COCO keypoints with the GT ``area`` set to w x h x 0.53, accumulated once per crowdIndex
 subset, which is what crowdposetools computes.
 
@@ -33,12 +34,17 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Dict, FrozenSet, List, Optional, Sequence
 
-import hotcoco
 import numpy as np
 
 from ..data.datasets.builtin_meta import get_keypoint_set_metadata
 from ..data.datasets.person_category import find_person_category
-from .cocoeval_arrays import GroundTruthPeople, accumulate, match_results, summarize_keypoints
+from .cocoeval_arrays import (
+    GroundTruthPeople,
+    ImageMatches,
+    accumulate,
+    match_results,
+    summarize_keypoints,
+)
 from .json_files import read_json, read_json_list
 from .keypoint_results import KeypointResults, check_results, exact_ids, stack_keypoint_lists
 
@@ -49,6 +55,7 @@ __all__ = [
     "KeypointGroundTruth",
     "load_keypoint_gt",
     "with_person_keypoints",
+    "image_matches",
     "coco_oks_ap",
     "crowdpose_oks_ap",
     "compute_oks_ap",
@@ -89,29 +96,6 @@ class KeypointGroundTruth:
         self.image_ids = np.sort(np.asarray(image_ids, dtype=np.int64))
         self.crowd_index: Optional[Dict[int, float]] = crowd_index
         self.source = source
-        self._coco = None
-
-    @property
-    def coco(self):
-        """A ``hotcoco.COCO`` index of :attr:`data`, built on first use (the paired bootstrap's
-        engine; CrowdPose: GT ``area`` set to w x h x 0.53, as :attr:`people`).
-
-        Raises:
-            ValueError for a subset made by :func:`with_person_keypoints` (it has no json of its own).
-        """
-        if self.data is None:
-            raise ValueError(f"ground truth {self.source}: a keypoint subset has no hotcoco index")
-        if self._coco is None:
-            try:
-                coco = hotcoco.COCO(self.data)
-            except Exception as e:  # noqa: BLE001 (hotcoco raises its own types)
-                raise ValueError(
-                    f"ground truth {self.source}: hotcoco cannot index it ({e})"
-                ) from e
-            if self.keypoint_set == "crowdpose" and len(self.people):
-                coco.update_anns(ids=self.people.ids, area=self.people.areas)
-            self._coco = coco
-        return self._coco
 
 
 def with_person_keypoints(gt: KeypointGroundTruth, keypoints: np.ndarray) -> KeypointGroundTruth:
@@ -124,7 +108,8 @@ def with_person_keypoints(gt: KeypointGroundTruth, keypoints: np.ndarray) -> Key
             evaluation (pycocotools ``_prepare``) and a result matched to it is neither a TP nor an FP.
 
     Returns:
-        a :class:`KeypointGroundTruth` that shares everything else with ``gt`` (no hotcoco index).
+        a :class:`KeypointGroundTruth` that shares everything else with ``gt`` (``data`` None: it has no
+        json of its own).
 
     Raises:
         ValueError: ``keypoints`` of another shape than ``gt.people.keypoints``; a person left without a
@@ -147,7 +132,7 @@ def with_person_keypoints(gt: KeypointGroundTruth, keypoints: np.ndarray) -> Key
             "against its box)"
         )
     subset = copy.copy(gt)
-    subset.data, subset._coco = None, None
+    subset.data = None
     subset.people = GroundTruthPeople(
         image_ids=people.image_ids, ids=people.ids, keypoints=keypoints, areas=people.areas,
         boxes=people.boxes, iscrowd=people.iscrowd, num_keypoints=labelled,
@@ -397,20 +382,25 @@ def _sigmas(sigmas, keypoint_set: str) -> List[float]:
     return [float(s) for s in sigmas]
 
 
-def _matches(gt: KeypointGroundTruth, results: KeypointResults, sigmas):
+def image_matches(
+    gt: KeypointGroundTruth, results: KeypointResults, sigmas: Sequence[float], *, with_gt=False
+) -> ImageMatches:
+    """pycocotools ``evaluate()`` of checked results against a parsed GT (or a subset of it): the
+    per-image matching of :func:`~.cocoeval_arrays.match_results`, result areas as ``loadRes`` sets
+    them; ``with_gt`` also records the GT person each result matched."""
     return match_results(
         gt.people, gt.image_ids, results.image_ids, results.keypoints, results.scores, sigmas,
-        dt_areas=None if results.boxes is None else results.areas,
+        dt_areas=None if results.boxes is None else results.areas, with_gt=with_gt,
     )  # fmt: skip
 
 
 def _coco_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
-    stats = summarize_keypoints(*accumulate(_matches(gt, results, sigmas)))
+    stats = summarize_keypoints(*accumulate(image_matches(gt, results, sigmas)))
     return {name: _percent(value) for name, value in zip(COCO_METRIC_NAMES, stats)}
 
 
 def _crowdpose_stats(gt: KeypointGroundTruth, results: KeypointResults, sigmas) -> Dict[str, float]:
-    matches = _matches(gt, results, sigmas)
+    matches = image_matches(gt, results, sigmas)
     stats = dict(zip(COCO_METRIC_NAMES, summarize_keypoints(*accumulate(matches))))
     metrics = {name: _percent(stats[name]) for name in CROWDPOSE_METRIC_NAMES[:6]}
     first, second = CROWD_INDEX_THRESHOLDS

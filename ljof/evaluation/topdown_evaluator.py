@@ -11,7 +11,6 @@ train script's ``do_test``) prints as ``copypaste:`` CSV lines.
 """
 
 import copy
-import itertools
 import json
 import logging
 import os
@@ -19,13 +18,11 @@ from collections import OrderedDict
 from typing import Dict, List, Optional
 
 import numpy as np
-import torch
-from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from detectron2.utils import comm
 from detectron2.utils.logger import create_small_table
 
 from ..structures import D2_KEYPOINT_OFFSET  # detectron2's continuous = pixel index + this
+from .evaluator_setup import KeypointEvaluatorSetup, gather_on_main
 from .oks import keypoint_extent_area
 from .protocol import PredictionArrays, check_predictions, evaluate_keypoint_predictions
 
@@ -66,22 +63,15 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
             oks_nms_thr: OKS-NMS threshold per image; ``None`` or ``<= 0`` turns NMS off.
             gt_json: overrides the dataset's ``json_file``.
         """
-        meta = MetadataCatalog.get(dataset_name)
-        self._dataset_name = dataset_name
-        self._gt_json = gt_json or meta.get("json_file")
-        self._keypoint_set = meta.get("keypoint_set")
-        self._sigmas = meta.get("keypoint_oks_sigmas")
-        if not self._gt_json or self._keypoint_set is None or self._sigmas is None:
-            raise ValueError(
-                f"dataset '{dataset_name}' lacks json_file / keypoint_set / keypoint_oks_sigmas metadata; "
-                "register it with ljof.data.register_keypoint_dataset"
-            )
-        self._num_keypoints = len(self._sigmas)
+        self._setup = KeypointEvaluatorSetup(
+            dataset_name,
+            rescore=rescore,
+            keypoint_score_thr=keypoint_score_thr,
+            oks_nms_thr=oks_nms_thr,
+            gt_json=gt_json,
+        )
         self._output_dir = output_dir
         self._distributed = distributed
-        self._rescore = rescore
-        self._keypoint_score_thr = keypoint_score_thr
-        self._oks_nms_thr = oks_nms_thr
         self.reset()
 
     def reset(self):
@@ -102,7 +92,9 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         for inp, out in zip(inputs, outputs):
             image_id = int(out.get("image_id", inp["image_id"]))
             if "keypoints" in out:
-                kpts = self._instance_keypoints(out["keypoints"], image_id)
+                kpts = self._setup.instance_keypoints(
+                    out["keypoints"], image_id, type(self).__name__
+                )
                 self._predictions.append(
                     {
                         "image_id": image_id,
@@ -129,23 +121,6 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
                 )
             )
 
-    def _instance_keypoints(self, keypoints, image_id: int) -> np.ndarray:
-        """One output's keypoints as a (K, 3) float64 array.
-
-        Raises:
-            ValueError naming the dataset and the image when the output has another number of
-            keypoints than the dataset's keypoint set.
-        """
-        kpts = torch.as_tensor(keypoints).detach().to("cpu", torch.float64).numpy()
-        if kpts.size != 3 * self._num_keypoints:
-            raise ValueError(
-                f"{type(self).__name__} on '{self._dataset_name}': the output for image {image_id} "
-                f"has keypoints of shape {tuple(kpts.shape)}, expected ({self._num_keypoints}, 3) "
-                f"(the dataset's {self._keypoint_set} keypoint set); is the model's keypoint head "
-                "for another keypoint set?"
-            )
-        return kpts.reshape(self._num_keypoints, 3)
-
     def _process_instances(self, image_id: int, instances) -> None:
         instances = instances.to("cpu")
         if len(instances) == 0:
@@ -153,11 +128,12 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         if not instances.has("pred_keypoints"):
             raise ValueError(f"image {image_id}: instances have no pred_keypoints")
         kpts = instances.pred_keypoints.numpy().astype(np.float64).copy()
-        if kpts.shape[1:] != (self._num_keypoints, 3):
+        setup = self._setup
+        if kpts.shape[1:] != (setup.num_keypoints, 3):
             raise ValueError(
-                f"{type(self).__name__} on '{self._dataset_name}': pred_keypoints of image "
-                f"{image_id} have shape {tuple(kpts.shape)}, expected (N, {self._num_keypoints}, 3) "
-                f"(the dataset's {self._keypoint_set} keypoint set)"
+                f"{type(self).__name__} on '{setup.dataset_name}': pred_keypoints of image "
+                f"{image_id} have shape {tuple(kpts.shape)}, expected (N, {setup.num_keypoints}, 3) "
+                f"(the dataset's {setup.keypoint_set} keypoint set)"
             )
         kpts[..., :2] -= D2_KEYPOINT_OFFSET
         scores = instances.scores.numpy() if instances.has("scores") else np.ones(len(kpts))
@@ -173,8 +149,7 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
     @property
     def predictions(self) -> List[Dict]:
         """This process's per-instance predictions so far (``image_id``, ``keypoints`` (K, 3) [x, y,
-        score] px, ``bbox_score``, ``area``; the occlusion evaluator adds ``annotation_id`` and
-        ``occluded_joints``)."""
+        score] px, ``bbox_score``, ``area``)."""
         return self._predictions
 
     def _write_predictions(self, predictions: PredictionArrays) -> None:
@@ -199,24 +174,13 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
             json.dump(rows, f)
         logger.info(f"Wrote {len(rows)} predictions to {path}")
 
-    def _gathered_predictions(self) -> Optional[List[Dict]]:
-        """Every process's predictions on the main process (None on the others)."""
-        if not self._distributed:
-            return self._predictions
-        comm.synchronize()
-        predictions = list(itertools.chain(*comm.gather(self._predictions, dst=0)))
-        return predictions if comm.is_main_process() else None
-
     def _gathered_arrays(self) -> Optional[PredictionArrays]:
         """Every process's predictions as one :class:`PredictionArrays` on the main process (None on
         the others), in process order, then process() order."""
-        batches = self._batches
-        if self._distributed:
-            comm.synchronize()
-            batches = list(itertools.chain(*comm.gather(self._batches, dst=0)))
-            if not comm.is_main_process():
-                return None
-        k = self._num_keypoints
+        batches = gather_on_main(self._batches, self._distributed)
+        if batches is None:
+            return None
+        k = self._setup.num_keypoints
         if not batches:
             return PredictionArrays(np.zeros(0), np.zeros((0, k, 3)), np.zeros(0), np.zeros(0))
         return PredictionArrays(
@@ -228,24 +192,22 @@ class TopDownKeypointEvaluator(DatasetEvaluator):
         arrays = self._gathered_arrays()
         if arrays is None:
             return {}
-        source = f"predictions on '{self._dataset_name}'"
-        check_predictions(arrays, self._num_keypoints, source)  # before anything is written
+        setup = self._setup
+        check_predictions(arrays, setup.num_keypoints, setup.source)  # before anything is written
         if self._output_dir:
             os.makedirs(self._output_dir, exist_ok=True)
             self._write_predictions(arrays)
         metrics = evaluate_keypoint_predictions(
             arrays,
-            self._gt_json,
-            keypoint_set=self._keypoint_set,
-            sigmas=self._sigmas,
-            rescore=self._rescore,
-            keypoint_score_thr=self._keypoint_score_thr,
-            oks_nms_thr=self._oks_nms_thr,
+            setup.gt_json,
+            keypoint_set=setup.keypoint_set,
+            sigmas=setup.sigmas,
             output_dir=self._output_dir,
-            source=source,
+            source=setup.source,
+            **setup.protocol(),
         )
         logger.info(
-            f"Keypoint OKS metrics on '{self._dataset_name}' (percent):\n"
+            f"Keypoint OKS metrics on '{setup.dataset_name}' (percent):\n"
             + create_small_table(metrics)
         )
         return OrderedDict({"keypoints": copy.deepcopy(metrics)})

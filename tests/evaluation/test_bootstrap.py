@@ -11,7 +11,18 @@ import numpy as np
 
 from ljof.data.datasets import get_keypoint_set_metadata
 from ljof.evaluation import coco_oks_ap
-from ljof.evaluation.bootstrap import paired_bootstrap, paired_occlusion_bootstrap
+from ljof.evaluation.bootstrap import (
+    _resample_counts,
+    _resampled_stats,
+    paired_bootstrap,
+    paired_occlusion_bootstrap,
+)
+from ljof.evaluation.oks_ap import (
+    COCO_METRIC_NAMES,
+    checked_results,
+    image_matches,
+    load_keypoint_gt,
+)
 from tests.common import fixture_path
 
 META = get_keypoint_set_metadata("coco")
@@ -86,8 +97,31 @@ class TestPairedBootstrap(unittest.TestCase):
         self.assertLess(ap["upper"], 0.0)
         self.assertEqual(ap["prob_positive"], 0.0)
 
+    def test_a_resample_is_the_evaluation_of_its_copies(self):
+        """Each resample's statistics equal a whole evaluation of a GT and results in which every
+        drawn image stands as many times as drawn, its copies next to each other (scores made
+        distinct: tied results of one image would interleave copy by copy there)."""
+        preds = [dict(p, score=0.5 + i / (2 * len(self.preds))) for i, p in enumerate(self.worse)]
+        sigmas = META["keypoint_oks_sigmas"]
+        parsed = load_keypoint_gt(self.gt, "coco", num_keypoints=17)
+        matches = image_matches(parsed, checked_results(parsed, preds, 17, "results"), sigmas)
+        counts = _resample_counts(len(parsed.image_ids), range(6), seed=5)
+        self.assertTrue((counts > 1).any() and (counts == 0).any())
+        stats = _resampled_stats(matches, counts)
+        for row, drawn in enumerate(counts):
+            draw = np.repeat(parsed.image_ids, drawn)  # sorted: the copies of an image together
+            gt_r, res_r = _resampled(self.gt, preds, draw.tolist())
+            brute = coco_oks_ap(gt_r, res_r)
+            ours = {
+                n: 100.0 * v if v >= 0 else math.nan for n, v in zip(COCO_METRIC_NAMES, stats[row])
+            }
+            for name in COCO_METRIC_NAMES:
+                self.assertEqual(math.isnan(brute[name]), math.isnan(ours[name]), name)
+                if not math.isnan(brute[name]):
+                    self.assertAlmostEqual(ours[name], brute[name], places=12, msg=name)
+
     def test_spread_matches_a_brute_force_bootstrap(self):
-        """hotcoco's resampled AP differences vs re-evaluating 300 resampled image sets from scratch:
+        """The resampled AP differences vs re-evaluating 300 resampled image sets from scratch:
         the standard errors agree within 25 % (Monte-Carlo error of 300 resamples is about 4 %)."""
         rng = np.random.default_rng(0)
         ids = [img["id"] for img in self.gt["images"]]

@@ -14,9 +14,11 @@ from ljof.evaluation import cocoeval_arrays
 from ljof.evaluation.cocoeval_arrays import (
     GroundTruthPeople,
     accumulate,
+    accumulate_resampled,
     cocoeval_oks,
     match_results,
     summarize_keypoints,
+    summarize_resampled,
 )
 from tests.evaluation import metrics_utils
 
@@ -175,6 +177,26 @@ class TestAgainstPycocotools(unittest.TestCase):
                 np.testing.assert_array_equal(
                     accumulate(whole)[0], accumulate(chunked)[0]
                 )  # accumulate's area ranges on those threads too
+
+    def test_resampled_multisets_in_any_chunking(self):
+        # a 0/1 multiset is an image subset (accumulate with images=...), and the chunks of
+        # multisets accumulate_resampled takes at a time change nothing
+        gt, results = stress_set(4)
+        image_ids, matches = ours(gt, results)
+        rng = np.random.default_rng(0)
+        counts = rng.integers(0, 3, size=(5, len(image_ids)))
+        counts[0] = rng.integers(0, 2, size=len(image_ids))
+        whole = accumulate_resampled(matches, counts)
+        with mock.patch.object(cocoeval_arrays, "_ACCUMULATE_ELEMENTS", 1):
+            chunked = accumulate_resampled(matches, counts)
+        for a, b in zip(whole, chunked):
+            np.testing.assert_array_equal(a, b)
+        precision, recall = accumulate(matches, images=counts[0] > 0)
+        np.testing.assert_array_equal(whole[0][0], precision[:, :, 0, :, 0])
+        np.testing.assert_array_equal(whole[1][0], recall[:, 0, :, 0])
+        np.testing.assert_array_equal(
+            summarize_resampled(*whole)[0], summarize_keypoints(precision, recall)
+        )
 
     def test_no_results_and_no_people(self):
         gt, results = stress_set(3, num_images=6)

@@ -187,7 +187,7 @@ class TestExactIds(unittest.TestCase):
                 self.assertEqual(coco_oks_ap(gt, results)["AP"], 100.0)
                 got = evaluate_keypoint_predictions(results, gt, rescore=False, oks_nms_thr=None)
                 self.assertEqual(got["AP"], 100.0)
-                with tempfile.TemporaryDirectory() as tmp:  # from a file, through hotcoco's reader
+                with tempfile.TemporaryDirectory() as tmp:  # from a file
                     path = os.path.join(tmp, "gt.json")
                     with open(path, "w") as f:
                         json.dump(gt, f)

@@ -1,21 +1,23 @@
 """``OcclusionEvaluator``: the occlusion analysis (:mod:`.metrics`) as a detectron2
-``DatasetEvaluator``; combine it with ``TopDownKeypointEvaluator`` through ``DatasetEvaluators``."""
+``DatasetEvaluator``; combine it with ``TopDownKeypointEvaluator`` through ``DatasetEvaluators``. The
+metadata, the protocol's options, the keypoint check and the gathering are
+:mod:`ljof.evaluation.evaluator_setup`'s, shared with ``TopDownKeypointEvaluator``."""
 
 import copy
 import json
 import logging
 import os
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from detectron2.data import MetadataCatalog
+from detectron2.evaluation import DatasetEvaluator
 
 from .metrics import VISIBILITY_FLAGS, occlusion_metrics
 from ...reports.occlusion_plots import plot_per_joint
 from ...reports.occlusion_report import format_report
-from ..topdown_evaluator import TopDownKeypointEvaluator
+from ..evaluator_setup import KeypointEvaluatorSetup, gather_on_main
 
 __all__ = ["OcclusionEvaluator", "flatten_report"]
 
@@ -44,7 +46,7 @@ def flatten_report(report: Dict) -> "OrderedDict[str, float]":
     return out
 
 
-class OcclusionEvaluator(TopDownKeypointEvaluator):
+class OcclusionEvaluator(DatasetEvaluator):
     """AP by joint visibility, per-joint localisation by visibility and AP by occlusion level.
 
     Accepts the per-instance outputs of LJOF's ``TopDownPoseEstimator`` (``keypoints`` (K, 3) [x, y,
@@ -53,7 +55,9 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
     ``occluded_joints`` (set by :class:`~ljof.data.block_occlusion.BlockOcclusionMapper`).
 
     The metadata checks, the protocol's options and the gathering across processes are
-    :class:`~ljof.evaluation.TopDownKeypointEvaluator`'s; ``evaluate()`` returns ``{"occlusion": flat
+    :class:`~ljof.evaluation.evaluator_setup.KeypointEvaluatorSetup`'s and
+    :func:`~ljof.evaluation.evaluator_setup.gather_on_main`, as for
+    :class:`~ljof.evaluation.TopDownKeypointEvaluator`; ``evaluate()`` returns ``{"occlusion": flat
     figures}`` (:func:`flatten_report`, percent); the full
     report is kept in ``self.report``. With ``output_dir`` it writes ``occlusion_metrics.json``,
     ``occlusion_table.txt`` and ``per_joint.png`` there.
@@ -82,24 +86,29 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
             gt_json: overrides the dataset's ``json_file``.
             buckets, per_joint: compute the AP by occlusion level / the per-joint table.
         """
-        super().__init__(
+        self._setup = KeypointEvaluatorSetup(
             dataset_name,
-            output_dir=output_dir,
-            distributed=distributed,
             rescore=rescore,
             keypoint_score_thr=keypoint_score_thr,
             oks_nms_thr=oks_nms_thr,
             gt_json=gt_json,
+            need_keypoint_names=True,
         )
-        self._keypoint_names = MetadataCatalog.get(dataset_name).get("keypoint_names")
-        if not self._keypoint_names:
-            raise ValueError(
-                f"dataset '{dataset_name}' lacks keypoint_names metadata; register it with "
-                "ljof.data.register_keypoint_dataset"
-            )
+        self._output_dir = output_dir
+        self._distributed = distributed
         self._buckets = buckets
         self._per_joint = per_joint
         self.report: Optional[Dict] = None
+        self.reset()
+
+    def reset(self):
+        self._predictions: List[Dict] = []
+
+    @property
+    def predictions(self) -> List[Dict]:
+        """This process's per-instance predictions so far (``image_id``, ``keypoints`` (K, 3) [x, y,
+        score] px, ``bbox_score``, ``area``, ``annotation_id``, ``occluded_joints``)."""
+        return self._predictions
 
     def process(self, inputs, outputs):
         """
@@ -116,7 +125,9 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
                 )
             record = {
                 "image_id": int(out.get("image_id", inp["image_id"])),
-                "keypoints": self._instance_keypoints(out["keypoints"], inp.get("image_id")),
+                "keypoints": self._setup.instance_keypoints(
+                    out["keypoints"], inp.get("image_id"), type(self).__name__
+                ),
                 "bbox_score": float(out["bbox_score"]),
                 "area": float(out["bbox_area"]),
                 "annotation_id": inp.get("annotation_id"),
@@ -126,25 +137,24 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
             self._predictions.append(record)
 
     def evaluate(self):
-        predictions = self._gathered_predictions()
+        predictions = gather_on_main(self._predictions, self._distributed)
         if predictions is None:
             return {}
-        with open(self._gt_json) as f:
+        setup = self._setup
+        with open(setup.gt_json) as f:
             gt = json.load(f)
         self.report = occlusion_metrics(
             predictions,
             gt,
-            keypoint_set=self._keypoint_set,
-            sigmas=self._sigmas,
-            keypoint_names=self._keypoint_names,
+            keypoint_set=setup.keypoint_set,
+            sigmas=setup.sigmas,
+            keypoint_names=setup.keypoint_names,
             buckets=self._buckets,
             per_joint=self._per_joint,
-            source=f"predictions on '{self._dataset_name}'",
-            rescore=self._rescore,
-            keypoint_score_thr=self._keypoint_score_thr,
-            oks_nms_thr=self._oks_nms_thr,
+            source=setup.source,
+            **setup.protocol(),
         )
-        table = format_report(self.report, title=f"Occlusion analysis on '{self._dataset_name}'")
+        table = format_report(self.report, title=f"Occlusion analysis on '{setup.dataset_name}'")
         logger.info("\n" + table)
         if self._output_dir:
             os.makedirs(self._output_dir, exist_ok=True)
@@ -154,7 +164,7 @@ class OcclusionEvaluator(TopDownKeypointEvaluator):
                 f.write(table + "\n")
             if self.report.get("per_joint"):
                 plot_per_joint(
-                    {self._dataset_name: self.report["per_joint"]},
+                    {setup.dataset_name: self.report["per_joint"]},
                     os.path.join(self._output_dir, "per_joint.png"),
                 )
         return OrderedDict({"occlusion": copy.deepcopy(flatten_report(self.report))})

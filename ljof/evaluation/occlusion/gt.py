@@ -1,9 +1,10 @@
 """Ground-truth copies and person-level occlusion measures for the occlusion analysis.
 
 The OKS AP of a subset is the standard OKS AP against the GT with some joints or people unlabelled.
-:mod:`ljof.evaluation.occlusion.metrics` builds its subsets as masks over the parsed GT
-(:func:`ljof.evaluation.oks_ap.with_person_keypoints`); the dict copies built here are the same subsets
-for the paired bootstrap, whose engine (hotcoco) reads a json dict:
+The evaluation (:mod:`ljof.evaluation.occlusion.metrics`, the paired bootstrap) builds its subsets as
+masks over the parsed GT (:func:`ljof.evaluation.oks_ap.with_person_keypoints`, with
+:func:`keep_visibility`); the dict copies built here are the same subsets as COCO-format json, for a
+tool that reads one (pycocotools):
 
 * :func:`visibility_subset`: joints whose flag is not the chosen one get ``[0, 0, 0]`` and
   ``num_keypoints`` is recounted (v > 0), so pycocotools computes OKS over the chosen joints only and a
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_IOU_BUCKETS",
     "annotation_keypoints",
     "evaluated_annotations",
+    "keep_visibility",
     "visibility_subset",
     "restrict_to",
     "mark_occluded",
@@ -94,6 +96,20 @@ def _with_keypoints(gt: Mapping, new_keypoints: Mapping[int, np.ndarray]) -> Dic
     return out
 
 
+def _check_flag(keep_flag: int) -> None:
+    if keep_flag not in (1, 2):
+        raise ValueError(f"keep_flag must be 1 (occluded) or 2 (visible), got {keep_flag}")
+
+
+def keep_visibility(keypoints: np.ndarray, keep_flag: int) -> np.ndarray:
+    """A copy of (..., K, 3) keypoints [x, y, v] in which the joints with ``v != keep_flag`` are
+    ``[0, 0, 0]`` (unlabelled); ``keep_flag`` 2 (labeled and visible) or 1 (labeled, occluded)."""
+    _check_flag(keep_flag)
+    keypoints = np.array(keypoints, dtype=np.float64)
+    keypoints[keypoints[..., 2] != keep_flag] = 0.0
+    return keypoints
+
+
 def visibility_subset(gt: Mapping, keep_flag: int, num_keypoints: int) -> Dict:
     """GT copy in which only the joints with ``v == keep_flag`` remain labeled.
 
@@ -105,15 +121,12 @@ def visibility_subset(gt: Mapping, keep_flag: int, num_keypoints: int) -> Dict:
     Returns:
         the copy; other joints are ``[0, 0, 0]``, ``num_keypoints`` recounted.
     """
-    if keep_flag not in (1, 2):
-        raise ValueError(f"keep_flag must be 1 (occluded) or 2 (visible), got {keep_flag}")
-    new = {}
-    for ann in gt["annotations"]:
-        if "keypoints" not in ann:
-            continue
-        kpts = annotation_keypoints(ann, num_keypoints).copy()
-        kpts[kpts[:, 2] != keep_flag] = 0.0
-        new[ann.get("id")] = kpts
+    _check_flag(keep_flag)
+    new = {
+        ann.get("id"): keep_visibility(annotation_keypoints(ann, num_keypoints), keep_flag)
+        for ann in gt["annotations"]
+        if "keypoints" in ann
+    }
     return _with_keypoints(gt, new)
 
 

@@ -5,20 +5,19 @@ px; s^2: the OKS scale, GT ``area`` for COCO / OCHuman, ``0.53 * box w * h`` for
 the term whose mean over labeled joints is the OKS (pycocotools ``cocoeval.py`` ``computeOks``;
 xtcocotools ``cocoeval.py`` for CrowdPose). A person's prediction is its own when the predictions carry
 ``annotation_id`` (GT boxes); otherwise the one the OKS evaluation matches to it at OKS threshold 0.5
-(``COCOeval.evalImgs`` ``gtMatches``); an unmatched person's joints count with similarity 0.
+(``COCOeval.evalImgs`` ``gtMatches``, :func:`oks_matches`); an unmatched person's joints count with
+similarity 0.
 """
 
-import contextlib
-import io
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, Mapping, Sequence
 
 import numpy as np
 
 from ...data.datasets.builtin_meta import VISIBILITY_FLAGS
 from .gt import annotation_keypoints, evaluated_annotations
 from ..oks import oks_iou
-from ..oks_ap import CROWDPOSE_AREA_FACTOR
+from ..oks_ap import CROWDPOSE_AREA_FACTOR, checked_results, image_matches, load_keypoint_gt
 
 __all__ = [
     "VISIBILITY_FLAGS",
@@ -72,51 +71,41 @@ def joint_similarity(
     return out
 
 
-def oks_matches(
-    gt: Mapping, results: List[Dict], keypoint_set: str, sigmas: Sequence[float]
-) -> Dict[int, int]:
+def oks_matches(gt, results, keypoint_set: str, sigmas: Sequence[float]) -> Dict[int, int]:
     """The OKS evaluation's matching at OKS 0.5 (area range "all", 20 detections per image).
 
-    Runs pycocotools' ``COCOeval.evaluate`` and reads ``evalImgs[*]["gtMatches"][0]`` (threshold 0.5).
-    For CrowdPose the GT ``area`` is first set to crowdposetools' OKS scale, box w x h x 0.53, which
-    makes pycocotools' matching crowdposetools' (as :func:`ljof.evaluation.crowdpose_oks_ap` does).
+    pycocotools ``cocoeval.py`` ``evaluateImg``'s greedy matching (results by score, a regular GT
+    before an ignored one, a crowd region matching any number of results), from the project's engine
+    (:func:`ljof.evaluation.oks_ap.image_matches`): what ``COCOeval.evaluate`` leaves in
+    ``evalImgs[*]["gtMatches"][0]``, a crowd region keeping its last matched result. CrowdPose: OKS
+    scale box w x h x 0.53, as crowdposetools (and :func:`ljof.evaluation.crowdpose_oks_ap`).
 
     Args:
-        gt: the GT as a COCO-format dict.
+        gt: the GT: a COCO-format dict (CrowdPose: with ``crowdIndex``), a path or a parsed
+            :class:`~ljof.evaluation.oks_ap.KeypointGroundTruth` (or a subset of one).
+        results: COCO-format keypoint results (list of dicts or a checked
+            :class:`~ljof.evaluation.keypoint_results.KeypointResults`).
+        keypoint_set: ``"coco"`` or ``"crowdpose"``; sigmas: K OKS sigmas.
 
     Returns:
         GT annotation id -> index in ``results`` of the prediction matched to it (unmatched: absent).
-    """
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
 
-    if not results:
+    Raises:
+        ValueError: as :func:`ljof.evaluation.compute_oks_ap` for a GT or results it refuses.
+    """
+    if not len(results):
         return {}
-    results = [dict(r) for r in results]  # loadRes writes into them
-    if keypoint_set == "crowdpose":
-        anns = [dict(a) for a in gt["annotations"]]
-        for a in anns:
-            a["area"] = a["bbox"][2] * a["bbox"][3] * CROWDPOSE_AREA_FACTOR
-        gt = dict(gt, annotations=anns)
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO()
-        coco.dataset = dict(gt)
-        coco.createIndex()
-        ev = COCOeval(coco, coco.loadRes(results), "keypoints")
-        ev.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
-        ev.params.useSegm = None
-        ev.evaluate()
-    if not np.isclose(ev.params.iouThrs[0], SIMILARITY_THRESHOLD):
-        raise RuntimeError(f"COCOeval's first OKS threshold is {ev.params.iouThrs[0]}, not 0.5")
-    num_images = len(ev.params.imgIds)
-    matches = {}
-    for e in ev.evalImgs[:num_images]:  # category person, area range "all"
-        if e is None:
-            continue
-        for gt_id, dt_id in zip(e["gtIds"], e["gtMatches"][0]):
-            if dt_id > 0:
-                matches[int(gt_id)] = int(dt_id) - 1  # loadRes numbers results 1..N in order
-    return matches
+    k = len(sigmas)
+    parsed = load_keypoint_gt(gt, keypoint_set, num_keypoints=k)
+    checked = checked_results(parsed, results, k, "results")
+    matches = image_matches(parsed, checked, sigmas, with_gt=True)
+    gt_of = matches.dt_gt[0, 0]  # area range "all", OKS threshold 0.5
+    hit = np.flatnonzero(gt_of >= 0)
+    # results in evaluation order (image, then score): a crowd region keeps its last one
+    return {
+        int(parsed.people.ids[g]): int(matches.dt_index[d])
+        for d, g in zip(hit.tolist(), gt_of[hit].tolist())
+    }
 
 
 def per_joint_localisation(

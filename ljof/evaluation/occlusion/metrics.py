@@ -29,6 +29,7 @@ from .gt import (
     assign_buckets,
     bucket_label,
     evaluated_annotations,
+    keep_visibility,
     mark_occluded,
     max_iou,
     occluded_fraction,
@@ -37,7 +38,12 @@ from ..keypoint_results import KeypointResults
 from .joints import VISIBILITY_FLAGS, oks_matches, per_joint_localisation
 from ..protocol import PredictionArrays, apply_protocol, check_predictions
 
-__all__ = ["VISIBILITY_FLAGS", "occlusion_metrics", "prepare_occlusion_inputs"]
+__all__ = [
+    "VISIBILITY_FLAGS",
+    "occlusion_metrics",
+    "prepare_occlusion_inputs",
+    "visibility_subsets",
+]
 
 
 def _oks_ap_percent(
@@ -50,6 +56,15 @@ def _oks_ap_percent(
     site of the OKS evaluation in the occlusion analysis."""
     metrics = compute_oks_ap(gt, results, keypoint_set, sigmas)  # percent, NaN for an empty range
     return OrderedDict((k, None if np.isnan(v) else float(v)) for k, v in metrics.items())
+
+
+def visibility_subsets(gt: KeypointGroundTruth) -> "OrderedDict[str, KeypointGroundTruth]":
+    """``"visible"`` / ``"occluded"`` -> the parsed GT in which only the joints with that flag
+    (:data:`VISIBILITY_FLAGS`) stay labelled, as masks over it (a person left with none is ignored)."""
+    return OrderedDict(
+        (name, with_person_keypoints(gt, keep_visibility(gt.people.keypoints, flag)))
+        for name, flag in VISIBILITY_FLAGS.items()
+    )
 
 
 def _scored_people(gt: KeypointGroundTruth) -> int:
@@ -214,11 +229,7 @@ def occlusion_metrics(
     parsed = load_keypoint_gt(gt, keypoint_set, num_keypoints=k, source=f"ground truth of {source}")
     scored = checked_results(parsed, results, k, source)
     report["overall"] = _oks_ap_percent(parsed, scored, keypoint_set, sigmas)
-    for vis, flag in VISIBILITY_FLAGS.items():
-        # only the joints with this flag stay labelled
-        keypoints = parsed.people.keypoints.copy()
-        keypoints[keypoints[..., 2] != flag] = 0.0
-        subset = with_person_keypoints(parsed, keypoints)
+    for vis, subset in visibility_subsets(parsed).items():
         metrics = OrderedDict(people=_scored_people(subset))
         if metrics["people"] == 0:
             metrics.update(empty=True, AP=None, AR=None)
@@ -229,15 +240,13 @@ def occlusion_metrics(
         if own_boxes:
             xy, matching = own_xy, "own prediction (GT boxes)"
         else:
-            matched = oks_matches(gt, results, keypoint_set, sigmas)
+            matched = oks_matches(parsed, scored, keypoint_set, sigmas)
             xy = {
                 a: np.asarray(results[r]["keypoints"], np.float64).reshape(k, 3)[:, :2]
                 for a, r in matched.items()
             }
             matching = "OKS evaluation match at OKS 0.5"
-        report["per_joint"] = per_joint_localisation(
-            gt, xy, keypoint_set, sigmas, keypoint_names
-        )
+        report["per_joint"] = per_joint_localisation(gt, xy, keypoint_set, sigmas, keypoint_names)
         report["per_joint"]["matching"] = matching
     if buckets:
         fractions = {a["id"]: occluded_fraction(a, k) for a in anns}
