@@ -22,6 +22,7 @@ __all__ = [
     "LJA_ONLY",
     "LJOF",
     "LJOF_NORMALIZED",
+    "BASELINE_NO_HALF_BODY",
     "SA_STEP",
     "SA_CONSTANT",
     "COARSE_DROPOUT",
@@ -82,6 +83,11 @@ LJOF = Variant("ljof", "+LJA + DSL (LJOF)", "ljof.py")
 LJOF_NORMALIZED = Variant(
     "ljof_norm", "+LJA + DSL, normalised maps", "ljof.py", ("model.loss.normalize_maps=True",)
 )
+# the baseline without half-body crops (a lower-body crop cannot tell the left leg from the right on the
+# generated people; docs/main_job.md, "Stable long training")
+BASELINE_NO_HALF_BODY = Variant(
+    "baseline_nohb", "baseline, no half-body crops", "baseline_no_half_body.py"
+)
 # Ke et al.'s structure-aware loss (+ LJA), with the DSL's step λ and with a constant weight
 SA_STEP = Variant("sa_step", "+LJA + Ke et al., step λ", "structure_aware.py")
 SA_CONSTANT = Variant(
@@ -93,7 +99,9 @@ SA_CONSTANT = Variant(
 # occlusion augmentations in LJA's place (plain MSE)
 COARSE_DROPOUT = Variant("coarsedropout", "+CoarseDropout (MMPose)", "coarse_dropout.py")
 RTMPOSE_HOLE = Variant("rtmpose_hole", "+one large hole (RTMPose)", "rtmpose_hole.py")
-KEYPOINT_DROPOUT = Variant("keypoint_dropout", "+keypoint dropout (AID-style)", "keypoint_dropout.py")
+KEYPOINT_DROPOUT = Variant(
+    "keypoint_dropout", "+keypoint dropout (AID-style)", "keypoint_dropout.py"
+)
 
 DEMO_VARIANTS = (BASELINE, LJOF)
 ABLATION_VARIANTS = (BASELINE, LJA_ONLY, LJOF)  # the paper's Table 6
@@ -106,6 +114,7 @@ VARIANTS_BY_NAME = {
         LJA_ONLY,
         LJOF,
         LJOF_NORMALIZED,
+        BASELINE_NO_HALF_BODY,
         SA_STEP,
         SA_CONSTANT,
         COARSE_DROPOUT,

@@ -17,6 +17,7 @@ from ljof.main_job.figures import plot_summary
 from ljof.main_job.training import TrainingSettings
 from ljof.main_job.variants import (
     ABLATION_VARIANTS,
+    BASELINE_NO_HALF_BODY,
     LJOF_NORMALIZED,
     OCCLUSION_VARIANTS,
     TABLE9_VARIANTS,
@@ -87,9 +88,19 @@ class TestVariants(unittest.TestCase):
                     *TABLE9_VARIANTS,
                     *OCCLUSION_VARIANTS,
                     LJOF_NORMALIZED,
+                    BASELINE_NO_HALF_BODY,
                 )
             },
         )
+
+    def test_baseline_without_half_body(self):
+        cfg = _load(BASELINE_NO_HALF_BODY)
+        augs = instantiate(cfg.dataloader.train.mapper).augmentations.augs
+        half = [a for a in augs if type(a).__name__ == "RandomHalfBody"]
+        self.assertEqual([a.prob for a in half], [0.0])
+        base = instantiate(_load(VARIANTS_BY_NAME["baseline"]).dataloader.train.mapper)
+        probs = [a.prob for a in base.augmentations.augs if type(a).__name__ == "RandomHalfBody"]
+        self.assertEqual(probs, [0.3])  # MMPose's default in the main job's baseline
 
     def test_normalised_ljof(self):
         loss = instantiate(_load(LJOF_NORMALIZED).model.loss)
