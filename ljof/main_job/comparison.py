@@ -23,6 +23,8 @@ from ljof.evaluation.bootstrap import paired_occlusion_bootstrap
 from ljof.evaluation.occlusion.joints import joint_similarity, oks_scale
 from ljof.evaluation.occlusion.metrics import occlusion_metrics
 
+from .per_joint import flip_pairs
+
 __all__ = [
     "SPLIT_METRICS",
     "load_predictions",
@@ -164,10 +166,9 @@ def left_right_swap_rate(
     over the labelled joints, scale as the protocol (:func:`ljof.evaluation.occlusion.joints.oks_scale`);
     the mirror swaps the ``keypoint_flip_map`` pairs. NaN when the GT has no person with joints.
     """
-    names = list(metadata.keypoint_names)
-    mirror = np.arange(len(names))
-    for a, b in metadata.keypoint_flip_map:
-        mirror[names.index(a)], mirror[names.index(b)] = names.index(b), names.index(a)
+    mirror = np.arange(len(metadata.keypoint_names))
+    for _, left, right in flip_pairs(metadata):
+        mirror[left], mirror[right] = right, left
     sigmas = metadata.keypoint_oks_sigmas
     by_image: Dict[int, List[np.ndarray]] = {}
     for p in predictions:

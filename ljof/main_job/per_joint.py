@@ -12,10 +12,10 @@ import numpy as np
 
 from ljof.evaluation.occlusion.joints import joint_similarity, oks_scale, per_joint_localisation
 
-__all__ = ["best_predictions", "pair_confusion_rates", "per_joint_similarity"]
+__all__ = ["flip_pairs", "best_predictions", "pair_confusion_rates", "per_joint_similarity"]
 
 
-def _pairs(metadata) -> List[tuple]:
+def flip_pairs(metadata) -> List[tuple]:
     """(pair name, left index, right index) for every ``keypoint_flip_map`` pair; the name drops the
     ``left_`` prefix (``left_ankle`` -> ``ankle``)."""
     names = list(metadata.keypoint_names)
@@ -74,7 +74,7 @@ def pair_confusion_rates(predictions: Sequence[Mapping], gt: Mapping, metadata) 
     Returns:
         pair name (``"ankle"``, ``"wrist"``, ...) -> fraction in [0, 1].
     """
-    pairs = _pairs(metadata)
+    pairs = flip_pairs(metadata)
     best = best_predictions(predictions, gt, metadata)
     confused = {name: 0 for name, _, _ in pairs}
     total = {name: 0 for name, _, _ in pairs}
