@@ -11,7 +11,8 @@ training script, ``--jobs`` side by side).
 ``result.json`` (:data:`RESULT_FILE`) is written into its folder ``<output>/iters<N>/<variant>/seed<S>/``:
 the run's settings (variant, config, overrides, seed, iterations, batch, dataset), epochs, wall seconds,
 precision and machine, the scores of both splits (with the left/right confusions of wrists and
-ankles), the mean OKS similarity per joint and visibility (``per_joint``) and the last logged losses.
+ankles), the mean OKS similarity per joint and visibility (``per_joint``), the median drift of each limb
+joint toward its chain neighbours (``limb_drift``) and the last logged losses.
 A rerun skips every run
 whose ``result.json`` has the same settings (a different one is an error naming the file), and trains
 the others. Then each variant run and the baseline run of the same length and seed get their paired
@@ -32,7 +33,7 @@ from ljof.engine.precision import native_bf16_support
 from ljof.synthetic import dataset_name
 
 from .comparison import load_predictions, paired_differences
-from .per_joint import per_joint_similarity
+from .per_joint import best_predictions, limb_drift, per_joint_similarity
 from .scoring import load_split_gts, score_predictions
 from .training import (
     TrainingJob,
@@ -226,6 +227,7 @@ def train_study(
     def keep(job: TrainingJob, seconds: float) -> None:
         r = by_key[job.key]
         scored = {s: score_predictions(job.output_dir, s, gts) for s in splits}
+        best = {s: best_predictions(scored[s][0], *gts[s]) for s in splits}
         result = dict(
             format=FORMAT,
             key=r.key,
@@ -237,7 +239,8 @@ def train_study(
             precision=_precision(root, r, job.settings),
             machine=info,
             scores={s: scored[s][1] for s in splits},
-            per_joint={s: per_joint_similarity(scored[s][0], *gts[s]) for s in splits},
+            per_joint={s: per_joint_similarity(scored[s][0], *gts[s], best=best[s]) for s in splits},
+            limb_drift={s: limb_drift(scored[s][0], *gts[s], best=best[s]) for s in splits},
             final_losses=_last_losses(job.output_dir),
             finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )

@@ -30,6 +30,7 @@ __all__ = [
     "format_study",
     "format_runs",
     "format_per_joint",
+    "format_limb_drift",
     "plot_study",
     "write_study_report",
 ]
@@ -270,6 +271,35 @@ def format_per_joint(results: Sequence[Mapping], iters: int) -> str:
     return "\n".join(lines)
 
 
+def format_limb_drift(results: Sequence[Mapping], iters: int) -> str:
+    """A markdown table of :func:`ljof.main_job.per_joint.limb_drift` at length ``iters``: per limb
+    joint and neighbour (``wrist->elbow``), each variant's median drift toward the neighbour (percent of
+    the segment), mean over seeds, on the visible joints of every split and the occluded joints of the
+    ``occluded`` split. Empty when no run at ``iters`` carries ``limb_drift``."""
+    runs = {}
+    for r in results:
+        spec = r["spec"]
+        if spec["iters"] == iters and "limb_drift" in r:
+            runs.setdefault(spec["variant"], []).append(r)
+    if not runs:
+        return ""
+    names = sorted(runs, key=lambda n: (n != "baseline", n))
+    first = runs[names[0]][0]["limb_drift"]
+    cols = [(s, vis) for s in first for vis in ("visible", "occluded")
+            if s == "occluded" or vis == "visible"]  # fmt: skip
+    head = " | ".join(f"{runs[n][0]['spec']['label']} {s} {vis}" for n in names for s, vis in cols)
+    lines = [f"| joint->neighbour | {head} |", "|---|" + "---|" * (len(cols) * len(names))]
+    for pair in first[cols[0][0]]:
+        cells = []
+        for n in names:
+            for s, vis in cols:
+                values = [r["limb_drift"][s][pair][vis] for r in runs[n]]
+                values = [v for v in values if v is not None]
+                cells.append(f"{np.mean(values):+.1f}" if values else "n/a")
+        lines.append(f"| {pair} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _epoch_axis(ax, lengths) -> None:
     """Log-2 x axis with one tick per training length, labelled "epochs (iterations)"."""
     ax.set_xscale("log", base=2)
@@ -375,6 +405,14 @@ def write_study_report(output: str, *, compared: str = "ljof") -> Dict:
     per_joint = format_per_joint(results, longest)
     if per_joint:
         parts += [f"Per joint at {longest} iterations (mean OKS similarity, percent):", per_joint]
+    drift = format_limb_drift(results, longest)
+    if drift:
+        parts += [
+            f"Limb joints drawn toward a chain neighbour at {longest} iterations (median of "
+            "(prediction − label) · (neighbour − label) / |neighbour − label|², percent; mean over "
+            "seeds):",
+            drift,
+        ]
     with open(os.path.join(output, "study.md"), "w") as f:
         f.write("\n\n".join(parts) + "\n")
     plot_study(summary, os.path.join(output, "study.png"), compared=compared)

@@ -78,6 +78,7 @@ class Run:
 BASELINE = Variant("baseline", "baseline", "baseline.py")
 LJA_ONLY = Variant("lja", "+LJA", "lja.py")
 LJOF = Variant("ljof", "+LJA + DSL (LJOF)", "ljof.py")
+DSL_ONLY = Variant("dsl", "+DSL", "dsl.py")  # the structure loss without LJA (a probe; not in the paper)
 # LJOF with each limb map scaled by 1/sqrt(its joints), so that λ = 1 weighs the limb term like the
 # heatmap term (without it, about 8/3 times: model.loss.normalize_maps)
 LJOF_NORMALIZED = Variant(
@@ -87,6 +88,10 @@ LJOF_NORMALIZED = Variant(
 # generated people; docs/main_job.md, "Stable long training")
 BASELINE_NO_HALF_BODY = Variant(
     "baseline_nohb", "baseline, no half-body crops", "baseline_no_half_body.py"
+)
+# the baseline with MMPose's / HRNet's COCO joint weights in the heatmap MSE (wrists, ankles 1.5)
+BASELINE_JOINT_WEIGHTS = Variant(
+    "baseline_jw", "baseline, COCO joint weights", "baseline_joint_weights.py"
 )
 # Ke et al.'s structure-aware loss (+ LJA), with the DSL's step λ and with a constant weight
 SA_STEP = Variant("sa_step", "+LJA + Ke et al., step λ", "structure_aware.py")
@@ -113,8 +118,10 @@ VARIANTS_BY_NAME = {
         BASELINE,
         LJA_ONLY,
         LJOF,
+        DSL_ONLY,
         LJOF_NORMALIZED,
         BASELINE_NO_HALF_BODY,
+        BASELINE_JOINT_WEIGHTS,
         SA_STEP,
         SA_CONSTANT,
         COARSE_DROPOUT,

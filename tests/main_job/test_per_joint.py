@@ -1,4 +1,5 @@
-"""ljof.main_job.per_joint: best prediction per person, left/right confusions, per-joint similarity."""
+"""ljof.main_job.per_joint: best prediction per person, left/right confusions, per-joint similarity,
+limb drift."""
 
 import math
 import types
@@ -7,12 +8,18 @@ import unittest
 import numpy as np
 
 from ljof.data.datasets import get_keypoint_set_metadata
-from ljof.main_job.per_joint import best_predictions, pair_confusion_rates, per_joint_similarity
+from ljof.main_job.per_joint import (
+    best_predictions,
+    limb_drift,
+    pair_confusion_rates,
+    per_joint_similarity,
+)
 
 META = types.SimpleNamespace(**get_keypoint_set_metadata("coco"))
 NAMES = list(META.keypoint_names)
 L_ANKLE, R_ANKLE = NAMES.index("left_ankle"), NAMES.index("right_ankle")
 L_WRIST, R_WRIST = NAMES.index("left_wrist"), NAMES.index("right_wrist")
+L_ELBOW, L_KNEE = NAMES.index("left_elbow"), NAMES.index("left_knee")
 
 
 def _person(rng):
@@ -97,6 +104,42 @@ class TestBestPredictionsAndSimilarity(_Labels):
         # 10 px at sqrt(area) 94.9 and sigma 0.089: exp(-100 / (2 * 9000 * 0.178^2))
         expected = 100.0 * (3 + np.exp(-100.0 / (2 * 9000.0 * 0.178**2))) / 4
         self.assertAlmostEqual(table["left_ankle"]["visible"], expected, places=6)
+
+
+class TestLimbDrift(_Labels):
+    def _drift(self, preds, gt=None):
+        records = [dict(image_id=i + 1, keypoints=p.reshape(-1).tolist()) for i, p in enumerate(preds)]
+        return limb_drift(records, gt or self.gt, META)
+
+    def test_exact_predictions_do_not_drift(self):
+        drift = self._drift(self.people)
+        self.assertEqual(
+            set(drift),
+            {"wrist->elbow", "elbow->wrist", "elbow->shoulder", "shoulder->elbow",
+             "ankle->knee", "knee->ankle", "knee->hip", "hip->knee"},
+        )  # fmt: skip
+        self.assertEqual(drift["wrist->elbow"], {"visible": 0.0, "occluded": None})
+
+    def test_wrist_drawn_toward_its_elbow(self):
+        preds = [p.copy() for p in self.people]
+        for i, p in enumerate(preds):  # every left wrist 30 % of the way to its elbow; knees away
+            p[L_WRIST, :2] += 0.3 * (p[L_ELBOW, :2] - p[L_WRIST, :2])
+            p[L_KNEE, :2] -= 0.2 * (p[L_ANKLE, :2] - p[L_KNEE, :2])
+        gt = {"annotations": [dict(a) for a in self.gt["annotations"]]}
+        hidden = self.people[0].copy()
+        hidden[L_WRIST, 2] = 1  # the first person's left wrist labelled but occluded
+        gt["annotations"][0]["keypoints"] = hidden.reshape(-1).tolist()
+        drift = self._drift(preds, gt)
+        # the one occluded wrist moved 30 %; visible: the left wrists of people 2 and 3 (30 %; people 4's is
+        # unlabelled) and 4 right wrists (0): median 0
+        self.assertAlmostEqual(drift["wrist->elbow"]["occluded"], 30.0)
+        self.assertAlmostEqual(drift["wrist->elbow"]["visible"], 0.0)
+        self.assertAlmostEqual(drift["knee->ankle"]["visible"], -10.0)  # median of 4 x -20, 4 x 0
+        self.assertAlmostEqual(drift["ankle->knee"]["visible"], 0.0)
+
+    def test_people_without_prediction_are_left_out(self):
+        drift = self._drift([])
+        self.assertEqual(drift["ankle->knee"], {"visible": None, "occluded": None})
 
 
 if __name__ == "__main__":

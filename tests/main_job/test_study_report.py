@@ -12,6 +12,7 @@ from scipy import stats
 
 from ljof.main_job.study import PAIRED_FILE, RESULT_FILE, write_json
 from ljof.main_job.study_report import (
+    format_limb_drift,
     format_per_joint,
     format_runs,
     format_study,
@@ -39,6 +40,12 @@ def _per_joint(value):
     joints = {"nose": {"visible": value, "occluded": None},
               "left_ankle": {"visible": value - 1.0, "occluded": value - 2.0}}  # fmt: skip
     return {s: joints for s in ("val", "occluded")}
+
+
+def _drift(value):
+    """Median drift: wrists toward the elbow ``value`` (visible) and ``2 value`` (occluded)."""
+    row = {"wrist->elbow": {"visible": value, "occluded": 2.0 * value}}
+    return {s: row for s in ("val", "occluded")}
 
 
 def _write_study(folder):
@@ -74,6 +81,7 @@ def _write_study(folder):
                         epochs=iters * 2 / 8.0,
                         scores=_scores(value),
                         **({"per_joint": _per_joint(value)} if iters == 8 else {}),
+                        **({"limb_drift": _drift(value - base)} if iters == 8 else {}),
                     ),
                 )
                 if name != "baseline":
@@ -155,6 +163,18 @@ class TestStudyReport(unittest.TestCase):
         self.assertIn("| 8 | baseline | 50.5 / 5.0 | 51.5 / 5.2 | 52.5 / 5.2 |", text)
         self.assertIn("| 8 | +LJA | 49.5 / 5.0 |", text)
         self.assertEqual(text.count("\n"), 1 + 5)  # header rule + 2 + 3 rows
+
+    def test_limb_drift_table(self):
+        results = load_study(self.tmp.name)[0]
+        self.assertEqual(format_limb_drift(results, 4), "")  # none kept at 4 iterations
+        lines = format_limb_drift(results, 8).split("\n")
+        self.assertEqual(len(lines), 3)
+        self.assertTrue(lines[0].startswith("| joint->neighbour | baseline val visible | "))
+        # baseline 0; LJA -1; LJOF seed + 2 (mean 3): occluded joints twice that
+        self.assertEqual(
+            lines[2],
+            "| wrist->elbow | +0.0 | +0.0 | +0.0 | -1.0 | -1.0 | -2.0 | +3.0 | +3.0 | +6.0 |",
+        )
 
     def test_per_joint_table(self):
         results = load_study(self.tmp.name)[0]

@@ -17,7 +17,9 @@ from ljof.main_job.figures import plot_summary
 from ljof.main_job.training import TrainingSettings
 from ljof.main_job.variants import (
     ABLATION_VARIANTS,
+    BASELINE_JOINT_WEIGHTS,
     BASELINE_NO_HALF_BODY,
+    DSL_ONLY,
     LJOF_NORMALIZED,
     OCCLUSION_VARIANTS,
     TABLE9_VARIANTS,
@@ -89,6 +91,8 @@ class TestVariants(unittest.TestCase):
                     *OCCLUSION_VARIANTS,
                     LJOF_NORMALIZED,
                     BASELINE_NO_HALF_BODY,
+                    DSL_ONLY,
+                    BASELINE_JOINT_WEIGHTS,
                 )
             },
         )
@@ -101,6 +105,31 @@ class TestVariants(unittest.TestCase):
         base = instantiate(_load(VARIANTS_BY_NAME["baseline"]).dataloader.train.mapper)
         probs = [a.prob for a in base.augmentations.augs if type(a).__name__ == "RandomHalfBody"]
         self.assertEqual(probs, [0.3])  # MMPose's default in the main job's baseline
+
+    def test_baseline_with_joint_weights(self):
+        """COCO's joint weights scale each keypoint's squared error; the rest is the baseline's."""
+        cfg, base = _load(BASELINE_JOINT_WEIGHTS), _load(VARIANTS_BY_NAME["baseline"])
+        loss, plain = instantiate(cfg.model.loss), instantiate(base.model.loss)
+        self.assertEqual(loss.joint_weights[9:11] + loss.joint_weights[15:17], [1.5] * 4)
+        self.assertIsNone(plain.joint_weights)
+        torch.manual_seed(0)
+        pred, gt = torch.rand(2, 17, 4, 3), torch.rand(2, 17, 4, 3)
+        w = torch.rand(2, 17)
+        jw = torch.tensor(loss.joint_weights)
+        self.assertTrue(
+            torch.allclose(
+                loss([pred], [gt], [w])["loss_heatmap"],
+                plain([pred], [gt], [w * jw])["loss_heatmap"],
+            )
+        )
+
+    def test_dsl_only(self):
+        """+DSL: the LJOF loss with the baseline's data (no LJA)."""
+        cfg, full = _load(DSL_ONLY), _load(VARIANTS_BY_NAME["ljof"])
+        self.assertEqual(type(instantiate(cfg.model.loss)).__name__, "DynamicStructureLoss")
+        self.assertEqual(cfg.model.loss, full.model.loss)
+        self.assertIsNone(instantiate(cfg.dataloader.train.mapper).lja)
+        self.assertIsNotNone(instantiate(full.dataloader.train.mapper).lja)
 
     def test_normalised_ljof(self):
         loss = instantiate(_load(LJOF_NORMALIZED).model.loss)
