@@ -94,10 +94,15 @@ class TopDownDatasetMapper:
         image_format: detectron2 image format of the output image (default "BGR").
         padding: box padding factor (1.25).
         reduced_decoding: decode JPEGs at reduced size when the crop is a downscale by >= 2.
+        joint_weights: K factors, one per keypoint type, multiplying every training sample's target
+            weights (what MMPose's ``GenerateTarget(use_dataset_keypoint_weights=True)`` and HRNet's
+            ``USE_DIFFERENT_JOINTS_WEIGHT`` do; COCO's values are
+            ``ljof.data.datasets.builtin_meta.COCO_JOINT_WEIGHTS``). Default: none (all 1).
 
     Raises:
         ValueError: no codec, codecs that disagree on the crop size or on UDP.
         InputError: ``lja``, a codec or an augmentation of the wrong type (e.g. the string ``'None'``).
+        ValueError: ``joint_weights`` of another length than the metadata's keypoints, or negative.
     """
 
     def __init__(
@@ -111,6 +116,7 @@ class TopDownDatasetMapper:
         image_format: str = "BGR",
         padding: float = 1.25,
         reduced_decoding: bool = False,
+        joint_weights: Optional[Sequence[float]] = None,
     ):
         self.is_train = bool(is_train)
         self.codecs = list(codecs) if codecs is not None else [MSRAHeatmap()]
@@ -129,6 +135,15 @@ class TopDownDatasetMapper:
         self.use_udp = udp_flags.pop()
         self.metadata = metadata
         self.num_keypoints = len(metadata.keypoint_names)
+        self.joint_weights = None
+        if joint_weights is not None:
+            jw = np.asarray(joint_weights, np.float32).reshape(-1)
+            if len(jw) != self.num_keypoints or not np.all(jw >= 0):
+                raise ValueError(
+                    f"joint_weights must be {self.num_keypoints} numbers >= 0 (the keypoints of "
+                    f"{getattr(metadata, 'name', 'the metadata')!r}), got {list(joint_weights)}"
+                )
+            self.joint_weights = jw
         if augmentations is None:
             augmentations = build_topdown_augmentations(metadata) if self.is_train else []
         self.augmentations = T.AugmentationList(list(augmentations) if self.is_train else [])
@@ -140,7 +155,7 @@ class TopDownDatasetMapper:
         logger.info(
             f"[TopDownDatasetMapper] {mode}: augmentations {self.augmentations}, crop "
             f"{self.input_size} (UDP {self.use_udp}), LJA {self.lja}, codecs {self.codecs}, "
-            f"reduced_decoding={self.reduced_decoding}"
+            f"reduced_decoding={self.reduced_decoding}, joint_weights={self.joint_weights}"
         )
 
     # ------------------------------------------------------------------------------------------
@@ -261,6 +276,8 @@ class TopDownDatasetMapper:
             heatmaps, weights = [], []
             for c in self.codecs:
                 hm, w = c.encode(crop_input.keypoints[:, :2], crop_input.keypoints[:, 2])
+                if self.joint_weights is not None:
+                    w = w * self.joint_weights
                 heatmaps.append(torch.from_numpy(hm))
                 weights.append(torch.from_numpy(w))
             sample["heatmaps"] = heatmaps

@@ -4,6 +4,7 @@ not a ``TypeError: 'str' object is not callable`` at the first training step."""
 
 import unittest
 
+import torch
 from detectron2.config import LazyConfig, instantiate
 
 from ljof.data import MSRAHeatmap, TopDownDatasetMapper
@@ -30,6 +31,21 @@ class TestMapperParts(unittest.TestCase):
             TopDownDatasetMapper(True, metadata=self.meta, codecs=[MSRAHeatmap(), 2])
         with self.assertRaisesRegex(InputError, "augmentations holds 'flip' .str., not an Augm"):
             TopDownDatasetMapper(True, metadata=self.meta, augmentations=["flip"])
+
+    def test_joint_weights(self):
+        """Per-joint weights multiply the target weights; a wrong length or a negative weight is refused
+        when built, naming the metadata."""
+        jw = [1.0] * 16 + [2.0]
+        plain = TopDownDatasetMapper(True, metadata=self.meta, augmentations=[])
+        weighted = TopDownDatasetMapper(True, metadata=self.meta, augmentations=[], joint_weights=jw)
+        a, b = plain(self.records[0]), weighted(self.records[0])
+        expected = a["target_weights"][0] * torch.tensor(jw)
+        self.assertEqual(b["target_weights"][0].tolist(), expected.tolist())
+        self.assertEqual(b["target_weights"][0][-1].item(), 2.0 * a["target_weights"][0][-1].item())
+        with self.assertRaisesRegex(ValueError, "joint_weights must be 17 numbers >= 0"):
+            TopDownDatasetMapper(True, metadata=self.meta, joint_weights=[1.0] * 14)
+        with self.assertRaisesRegex(ValueError, "joint_weights must be 17 numbers >= 0"):
+            TopDownDatasetMapper(True, metadata=self.meta, joint_weights=[-1.0] * 17)
 
     def test_lja_off_through_a_config_override(self):
         """The ablation 'LJA off' from the LJOF config: null builds a mapper without LJA that maps."""

@@ -12,6 +12,7 @@ import torch
 from detectron2.config import LazyConfig, instantiate
 from detectron2.utils.events import EventStorage
 
+from ljof.data.datasets.builtin_meta import COCO_JOINT_WEIGHTS
 from ljof.main_job.comparison import seed_statistics
 from ljof.main_job.figures import plot_summary
 from ljof.main_job.training import TrainingSettings
@@ -107,21 +108,22 @@ class TestVariants(unittest.TestCase):
         self.assertEqual(probs, [0.3])  # MMPose's default in the main job's baseline
 
     def test_baseline_with_joint_weights(self):
-        """COCO's joint weights scale each keypoint's squared error; the rest is the baseline's."""
+        """COCO's joint weights scale each training sample's target weights; the rest is the baseline's."""
         cfg, base = _load(BASELINE_JOINT_WEIGHTS), _load(VARIANTS_BY_NAME["baseline"])
-        loss, plain = instantiate(cfg.model.loss), instantiate(base.model.loss)
-        self.assertEqual(loss.joint_weights[9:11] + loss.joint_weights[15:17], [1.5] * 4)
-        self.assertIsNone(plain.joint_weights)
-        torch.manual_seed(0)
-        pred, gt = torch.rand(2, 17, 4, 3), torch.rand(2, 17, 4, 3)
-        w = torch.rand(2, 17)
-        jw = torch.tensor(loss.joint_weights)
-        self.assertTrue(
-            torch.allclose(
-                loss([pred], [gt], [w])["loss_heatmap"],
-                plain([pred], [gt], [w * jw])["loss_heatmap"],
+        for c in (cfg, base):
+            point_config_at_fixtures(c, batch_size=2)
+        np.random.seed(0)
+        weighted = next(iter(instantiate(cfg.dataloader.train)))
+        np.random.seed(0)
+        plain = next(iter(instantiate(base.dataloader.train)))
+        jw = torch.tensor(COCO_JOINT_WEIGHTS)
+        self.assertEqual(jw[[9, 10, 15, 16]].tolist(), [1.5] * 4)
+        for a, b in zip(weighted, plain):
+            torch.testing.assert_close(a["heatmaps"][0], b["heatmaps"][0], rtol=0, atol=0)
+            torch.testing.assert_close(
+                a["target_weights"][0], b["target_weights"][0] * jw, rtol=0, atol=0
             )
-        )
+        self.assertEqual(instantiate(cfg.model.loss).__class__, instantiate(base.model.loss).__class__)
 
     def test_dsl_only(self):
         """+DSL: the LJOF loss with the baseline's data (no LJA)."""

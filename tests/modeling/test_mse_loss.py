@@ -32,19 +32,6 @@ class TestKeypointMSELoss(unittest.TestCase):
         )
         torch.testing.assert_close(loss(preds, gts, ws)["loss_heatmap"], expected)
 
-    def test_joint_weights(self):
-        pred, gt = torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2)
-        w = torch.tensor([[1.0, 0.0]])
-        # joint 0: 4 px * 1 * target 1 * joint 1.5; joint 1: target weight 0
-        out = KeypointMSELoss(joint_weights=[1.5, 2.0])([pred], [gt], [w])["loss_heatmap"]
-        self.assertAlmostEqual(float(out), 4 * 1.5 / 8, places=6)
-        unweighted = KeypointMSELoss(use_target_weight=False, joint_weights=[1.5, 2.0])
-        self.assertAlmostEqual(float(unweighted([pred], [gt], [w])["loss_heatmap"]), 14 / 8, places=6)
-        with self.assertRaisesRegex(ValueError, "3 joint_weights for 2 keypoints"):
-            KeypointMSELoss(joint_weights=[1.0, 1.0, 1.0])([pred], [gt], [w])
-        with self.assertRaisesRegex(ValueError, ">= 0"):
-            KeypointMSELoss(joint_weights=[1.0, -1.0])
-
     def test_mismatches_are_clear_errors(self):
         p = torch.zeros(1, 2, 4, 4)
         with self.assertRaisesRegex(ValueError, "differ"):

@@ -19,7 +19,7 @@ Everything downstream (flip, half-body, LJA, the structure loss, OKS) reads thes
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
-__all__ = ["KEYPOINT_SETS", "VISIBILITY_FLAGS", "get_keypoint_set_metadata"]
+__all__ = ["KEYPOINT_SETS", "VISIBILITY_FLAGS", "COCO_JOINT_WEIGHTS", "get_keypoint_set_metadata"]
 
 # The COCO keypoint format's labelled visibility flags (v = 0: not labelled), in report order.
 VISIBILITY_FLAGS = OrderedDict([("visible", 2), ("occluded", 1)])
@@ -35,6 +35,11 @@ COCO_KEYPOINT_NAMES = (
 COCO_OKS_SIGMAS = tuple(s / 10.0 for s in (
     .26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89,
 ))
+# Per-joint loss weights of COCO-17 (MMPose's ``coco.py`` dataset info ``joint_weights``, HRNet's
+# ``joints_weight``): elbows and knees 1.2, wrists and ankles 1.5, the rest 1. Both apply them only when
+# asked (MMPose ``GenerateTarget(use_dataset_keypoint_weights=True)``, HRNet
+# ``USE_DIFFERENT_JOINTS_WEIGHT``); here ``TopDownDatasetMapper(joint_weights=...)``.
+COCO_JOINT_WEIGHTS = (1.0,) * 7 + (1.2, 1.2, 1.5, 1.5, 1.0, 1.0, 1.2, 1.2, 1.5, 1.5)
 COCO_UPPER_BODY = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear",
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",

@@ -45,9 +45,6 @@ class KeypointMSELoss(nn.Module):
         use_target_weight: multiply the squared error by the per-joint weights.
         loss_weight: global factor.
         output_weights: one factor per head output (default: 1 for each).
-        joint_weights: K factors, one per keypoint type, multiplying every sample's weights (MMPose's
-            dataset ``joint_weights`` with ``GenerateTarget(use_dataset_keypoint_weights=True)``;
-            COCO's are 1.2 for elbows and knees, 1.5 for wrists and ankles). Default: none.
     """
 
     def __init__(
@@ -56,12 +53,8 @@ class KeypointMSELoss(nn.Module):
         use_target_weight: bool = True,
         loss_weight: float = 1.0,
         output_weights: Optional[Sequence[float]] = None,
-        joint_weights: Optional[Sequence[float]] = None,
     ):
         super().__init__()
-        if joint_weights is not None and not all(float(w) >= 0 for w in joint_weights):
-            raise ValueError(f"KeypointMSELoss: joint_weights must be >= 0, got {list(joint_weights)}")
-        self.joint_weights = None if joint_weights is None else [float(w) for w in joint_weights]
         self.use_target_weight = use_target_weight
         self.loss_weight = float(loss_weight)
         self.output_weights = None if output_weights is None else [float(w) for w in output_weights]
@@ -84,18 +77,7 @@ class KeypointMSELoss(nn.Module):
             )
         total = outputs[0].new_zeros(())
         for pred, gt, w, f in zip(outputs, targets, weights, factors):
-            total = total + f * weighted_heatmap_mse(pred, gt, self._joint_weights(pred, w))
-        return {"loss_heatmap": total * self.loss_weight}
-
-    def _joint_weights(self, pred: torch.Tensor, w: torch.Tensor) -> Optional[torch.Tensor]:
-        """(B, K) weights of one output: the target weights (if used) times ``joint_weights``."""
-        w = w if self.use_target_weight else None
-        if self.joint_weights is None:
-            return w
-        if len(self.joint_weights) != pred.shape[1]:
-            raise ValueError(
-                f"KeypointMSELoss: {len(self.joint_weights)} joint_weights for {pred.shape[1]} "
-                "keypoints"
+            total = total + f * weighted_heatmap_mse(
+                pred, gt, w if self.use_target_weight else None
             )
-        jw = pred.new_tensor(self.joint_weights)[None].expand(pred.shape[:2])
-        return jw if w is None else w * jw
+        return {"loss_heatmap": total * self.loss_weight}
