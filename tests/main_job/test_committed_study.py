@@ -9,7 +9,12 @@ import unittest
 from ljof.main_job.study_report import write_study_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FOLDERS = ("main_job_study", "main_job_probe_half_body", "main_job_probe_lja")
+FOLDERS = (
+    "main_job_study",
+    "main_job_probe_half_body",
+    "main_job_probe_lja",
+    "main_job_probe_loss",
+)
 
 
 class TestCommittedStudy(unittest.TestCase):
