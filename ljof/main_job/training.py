@@ -166,17 +166,19 @@ def train_jobs(
         echo: receives one progress line per trainer report (``[key] iter ... eta ...``).
         on_done: called as ``on_done(job, seconds)`` in this process when a job's process has
             exited cleanly, while the others keep training (e.g. to score it and keep its result).
+            An exception there is logged and the other jobs go on; it is raised at the end.
 
     Returns:
         job key -> wall seconds of its process.
 
     Raises:
         RuntimeError naming the job and its log when a training process fails (the others are
-        stopped).
+        stopped); RuntimeError naming every job whose ``on_done`` failed, after all jobs ran.
     """
     pending = list(todo)
     active: Dict[str, tuple] = {}
     seconds: Dict[str, float] = {}
+    after_failures: List[str] = []
     try:
         while pending or active:
             while pending and len(active) < max(1, int(parallel)):
@@ -210,7 +212,16 @@ def train_jobs(
                 seconds[key] = time.perf_counter() - start
                 echo(f"[{key}] done in {seconds[key]:.0f} s")
                 if on_done is not None:
-                    on_done(job, seconds[key])
+                    try:
+                        on_done(job, seconds[key])
+                    except Exception as e:  # the others keep training; reported at the end
+                        logger.error(f"after training {key}: {type(e).__name__}: {e}")
+                        after_failures.append(f"{key} ({type(e).__name__}: {e})")
+        if after_failures:
+            raise RuntimeError(
+                f"{len(after_failures)} of {len(todo)} runs trained but their results could not be "
+                "kept (they train again on a rerun): " + "; ".join(after_failures)
+            )
     finally:
         for _, proc, log, *_ in active.values():
             proc.kill()
