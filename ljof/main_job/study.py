@@ -197,7 +197,7 @@ def train_study(
     Raises:
         ValueError naming the file when a kept result has other settings than the run.
     """
-    todo, specs = [], {}
+    todo, specs, precision = [], {}, {}
     for r in runs:
         s = settings.replace(iters=r.iters)
         specs[r.key] = run_spec(r, s, data, recipe_digest(root, r.run, s))
@@ -205,6 +205,8 @@ def train_study(
         kept = read_json(path)
         if kept is None:
             todo.append(TrainingJob(r.run, r.output_dir(output), s, key=r.key))
+            # read from the config now: a config edited while the study runs changes neither
+            precision[r.key] = _precision(root, r, s)
             continue
         other = {k: (v, kept.get("spec", {}).get(k)) for k, v in specs[r.key].items()
                  if kept.get("spec", {}).get(k) != v}  # fmt: skip
@@ -236,7 +238,7 @@ def train_study(
             train_s=round(seconds, 1),
             parallel_jobs=int(jobs),
             threads=job.settings.threads,
-            precision=_precision(root, r, job.settings),
+            precision=precision[r.key],
             machine=info,
             scores={s: scored[s][1] for s in splits},
             per_joint={s: per_joint_similarity(scored[s][0], *gts[s], best=best[s]) for s in splits},
