@@ -14,6 +14,7 @@ FOLDERS = (
     "main_job_probe_half_body",
     "main_job_probe_lja",
     "main_job_probe_loss",
+    "main_job_study_jw",
 )
 
 
