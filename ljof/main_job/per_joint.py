@@ -23,13 +23,18 @@ __all__ = [
 ]
 
 
+def _side_free(name: str) -> str:
+    """The joint name without ``left_`` / ``right_`` (``left_ankle`` -> ``ankle``)."""
+    return name[5:] if name.startswith("left_") else name[6:] if name.startswith("right_") else name
+
+
 def flip_pairs(metadata) -> List[tuple]:
     """(pair name, left index, right index) for every ``keypoint_flip_map`` pair; the name drops the
     ``left_`` prefix (``left_ankle`` -> ``ankle``)."""
     names = list(metadata.keypoint_names)
     out = []
     for a, b in metadata.keypoint_flip_map:
-        name = a[5:] if a.startswith("left_") else f"{a}/{b}"
+        name = _side_free(a) if a.startswith("left_") else f"{a}/{b}"
         out.append((name, names.index(a), names.index(b)))
     return out
 
@@ -137,10 +142,6 @@ def per_joint_similarity(
         name: {vis: row["mean_similarity"] for vis, row in rows.items()}
         for name, rows in table["joints"].items()
     }
-
-
-def _side_free(name: str) -> str:
-    return name[5:] if name.startswith("left_") else name[6:] if name.startswith("right_") else name
 
 
 def limb_drift(

@@ -2,8 +2,9 @@
 variant with the baseline of the same seed (paired bootstrap over test images)."""
 
 import json
-from typing import Dict, Mapping, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+import numpy as np
 from detectron2.data import MetadataCatalog
 
 from ljof.synthetic import dataset_name
@@ -13,7 +14,15 @@ from .per_joint import pair_confusion_rates
 from .training import prediction_file
 from .variants import BASELINE, Run
 
-__all__ = ["LIMB_END_PAIRS", "load_split_gts", "score_predictions", "score_runs", "compare_runs"]
+__all__ = [
+    "LIMB_END_PAIRS",
+    "load_split_gts",
+    "run_predictions",
+    "prediction_scores",
+    "score_predictions",
+    "score_runs",
+    "compare_runs",
+]
 
 LIMB_END_PAIRS = ("wrist", "ankle")  # the joints LJA hides most and whose side is hardest to tell
 
@@ -29,21 +38,34 @@ def load_split_gts(splits: Sequence[str]) -> Dict[str, Tuple[Dict, object]]:
     return gts
 
 
-def score_predictions(output_dir: str, split: str, gts: Mapping[str, Tuple[Dict, object]]):
-    """(predictions, scores) of the run in ``output_dir`` on ``split``: :data:`SPLIT_METRICS
-    <ljof.main_job.comparison.SPLIT_METRICS>`, ``LR_swaps`` (whole-person left/right swaps) and
-    ``LR_<pair>`` for the limb end joints (``LR_wrist``, ``LR_ankle``: joints nearer the other side's
-    label, :func:`~ljof.main_job.per_joint.pair_confusion_rates`); all in percent."""
-    gt, meta = gts[split]
-    preds = load_predictions(
+def run_predictions(output_dir: str, split: str, gts: Mapping[str, Tuple[Dict, object]]):
+    """The predictions that the run in ``output_dir`` wrote for ``split`` (COCO keypoint results)."""
+    meta = gts[split][1]
+    return load_predictions(
         prediction_file(output_dir, dataset_name(split)), len(meta.keypoint_names)
     )
+
+
+def prediction_scores(
+    preds: Sequence[Mapping], gt: Dict, meta, best: Optional[Mapping[int, np.ndarray]] = None
+) -> Dict[str, float]:
+    """:data:`SPLIT_METRICS <ljof.main_job.comparison.SPLIT_METRICS>`, ``LR_swaps`` (whole-person
+    left/right swaps) and ``LR_<pair>`` for the limb end joints (``LR_wrist``, ``LR_ankle``: joints nearer
+    the other side's label, :func:`~ljof.main_job.per_joint.pair_confusion_rates`, from ``best`` when
+    already computed); all in percent."""
     scores = split_scores(preds, gt, meta)
     scores["LR_swaps"] = 100.0 * left_right_swap_rate(preds, gt, meta)
-    pairs = pair_confusion_rates(preds, gt, meta)
+    pairs = pair_confusion_rates(preds, gt, meta, best=best)
     for pair in LIMB_END_PAIRS:
         scores[f"LR_{pair}"] = 100.0 * pairs[pair]
-    return preds, scores
+    return scores
+
+
+def score_predictions(output_dir: str, split: str, gts: Mapping[str, Tuple[Dict, object]]):
+    """(predictions, scores) of the run in ``output_dir`` on ``split``: :func:`run_predictions` and
+    their :func:`prediction_scores`."""
+    preds = run_predictions(output_dir, split, gts)
+    return preds, prediction_scores(preds, *gts[split])
 
 
 def score_runs(runs: Sequence[Run], output: str, gts: Mapping[str, Tuple[Dict, object]]):

@@ -34,7 +34,7 @@ from ljof.synthetic import dataset_name
 
 from .comparison import load_predictions, paired_differences
 from .per_joint import best_predictions, limb_drift, per_joint_similarity
-from .scoring import load_split_gts, score_predictions
+from .scoring import load_split_gts, prediction_scores, run_predictions
 from .training import (
     TrainingJob,
     TrainingSettings,
@@ -228,8 +228,9 @@ def train_study(
 
     def keep(job: TrainingJob, seconds: float) -> None:
         r = by_key[job.key]
-        scored = {s: score_predictions(job.output_dir, s, gts) for s in splits}
-        best = {s: best_predictions(scored[s][0], *gts[s]) for s in splits}
+        preds = {s: run_predictions(job.output_dir, s, gts) for s in splits}
+        # each person's best prediction once per split, for the scores and both per-joint tables
+        best = {s: best_predictions(preds[s], *gts[s]) for s in splits}
         result = dict(
             format=FORMAT,
             key=r.key,
@@ -240,9 +241,9 @@ def train_study(
             threads=job.settings.threads,
             precision=precision[r.key],
             machine=info,
-            scores={s: scored[s][1] for s in splits},
-            per_joint={s: per_joint_similarity(scored[s][0], *gts[s], best=best[s]) for s in splits},
-            limb_drift={s: limb_drift(scored[s][0], *gts[s], best=best[s]) for s in splits},
+            scores={s: prediction_scores(preds[s], *gts[s], best=best[s]) for s in splits},
+            per_joint={s: per_joint_similarity(preds[s], *gts[s], best=best[s]) for s in splits},
+            limb_drift={s: limb_drift(preds[s], *gts[s], best=best[s]) for s in splits},
             final_losses=_last_losses(job.output_dir),
             finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
